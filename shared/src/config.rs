@@ -1,0 +1,178 @@
+//! Typed configuration from environment variables, read once at start-up.
+//!
+//! Every variable has a documented default (see the README). A secret can be
+//! given directly (`FLOW_JWT_SECRET`) or as a path to a file holding it
+//! (`FLOW_JWT_SECRET_FILE`), and is held in a [`SecretString`] that never prints.
+
+use std::{net::SocketAddr, str::FromStr, time::Duration};
+
+use anyhow::{bail, Context};
+pub use secrecy::{ExposeSecret, SecretString};
+
+use crate::events::Subjects;
+
+/// Reads `name`, or the contents of the file named by `name_FILE`.
+pub fn var(name: &str) -> anyhow::Result<Option<String>> {
+    if let Ok(value) = std::env::var(name) {
+        return Ok(Some(value));
+    }
+    let file_var = format!("{name}_FILE");
+    match std::env::var(&file_var) {
+        Ok(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {file_var}={path}"))?;
+            Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// Parses `name` if set, else returns `default`.
+pub fn parse_or<T>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    match var(name)? {
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={raw:?} is invalid: {e}")),
+        None => Ok(default),
+    }
+}
+
+/// A duration given in milliseconds.
+pub fn millis_or(name: &str, default_ms: u64) -> anyhow::Result<Duration> {
+    parse_or(name, default_ms).map(Duration::from_millis)
+}
+
+/// Whether the service runs on a developer machine (`FLOW_ENV=local`) or in
+/// production (the default), where missing secrets are fatal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Local,
+    Production,
+}
+
+impl Environment {
+    pub fn from_env() -> anyhow::Result<Self> {
+        match var("FLOW_ENV")?.as_deref() {
+            None | Some("production") => Ok(Self::Production),
+            Some("local") => Ok(Self::Local),
+            Some(other) => bail!("FLOW_ENV={other:?} is invalid: expected local or production"),
+        }
+    }
+}
+
+/// The secret a development run uses when `FLOW_JWT_SECRET` is not set.
+pub const LOCAL_JWT_SECRET: &str = "projects-flow-local-development-secret";
+
+/// The HS256 secret for tokens: required outside local mode.
+pub fn jwt_secret(env: Environment) -> anyhow::Result<SecretString> {
+    match var("FLOW_JWT_SECRET")? {
+        Some(secret) if secret.len() >= 16 => Ok(SecretString::from(secret)),
+        Some(_) => bail!("FLOW_JWT_SECRET must be at least 16 bytes long"),
+        None if env == Environment::Local => {
+            tracing::warn!("FLOW_JWT_SECRET is not set; using the local development secret");
+            Ok(SecretString::from(LOCAL_JWT_SECRET))
+        }
+        None => bail!(
+            "FLOW_JWT_SECRET (or FLOW_JWT_SECRET_FILE) is required outside local mode; \
+             set FLOW_ENV=local for a development run"
+        ),
+    }
+}
+
+/// How to reach NATS and which stream and subjects to use.
+#[derive(Debug, Clone)]
+pub struct NatsConfig {
+    /// `FLOW_NATS_URL`, default `nats://127.0.0.1:4222`.
+    pub url: String,
+    /// `FLOW_STREAM`, default `FLOW`.
+    pub stream: String,
+    /// `FLOW_SUBJECT_PREFIX`, default `flow`.
+    pub subject_prefix: String,
+    /// `FLOW_STREAM_REPLICAS`, default 1.
+    pub replicas: usize,
+}
+
+impl NatsConfig {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let config = Self {
+            url: var("FLOW_NATS_URL")?.unwrap_or_else(|| "nats://127.0.0.1:4222".into()),
+            stream: var("FLOW_STREAM")?.unwrap_or_else(|| "FLOW".into()),
+            subject_prefix: var("FLOW_SUBJECT_PREFIX")?.unwrap_or_else(|| "flow".into()),
+            replicas: parse_or("FLOW_STREAM_REPLICAS", 1)?,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn local(url: impl Into<String>, stream: impl Into<String>, prefix: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            stream: stream.into(),
+            subject_prefix: prefix.into(),
+            replicas: 1,
+        }
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let token_ok = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        if !token_ok(&self.stream) {
+            bail!("FLOW_STREAM={:?} must be letters, digits, - or _", self.stream);
+        }
+        if !self.subject_prefix.split('.').all(token_ok) {
+            bail!(
+                "FLOW_SUBJECT_PREFIX={:?} must be dot-separated tokens of letters, digits, - or _",
+                self.subject_prefix
+            );
+        }
+        if self.replicas == 0 || self.replicas > 5 {
+            bail!("FLOW_STREAM_REPLICAS must be between 1 and 5");
+        }
+        Ok(())
+    }
+
+    pub fn subjects(&self) -> Subjects {
+        Subjects::new(self.subject_prefix.clone())
+    }
+}
+
+/// How to reach MongoDB.
+#[derive(Debug, Clone)]
+pub struct MongoConfig {
+    /// `FLOW_MONGODB_URI` (or `_FILE`), default `mongodb://127.0.0.1:27017`.
+    pub uri: SecretString,
+    /// `FLOW_MONGODB_DATABASE`, default `flow`.
+    pub database: String,
+}
+
+impl MongoConfig {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self {
+            uri: SecretString::from(
+                var("FLOW_MONGODB_URI")?.unwrap_or_else(|| "mongodb://127.0.0.1:27017".into()),
+            ),
+            database: var("FLOW_MONGODB_DATABASE")?.unwrap_or_else(|| "flow".into()),
+        })
+    }
+}
+
+/// An HTTP listen address from `name`, else `default`.
+pub fn listen_addr(name: &str, default: &str) -> anyhow::Result<SocketAddr> {
+    let raw = var(name)?.unwrap_or_else(|| default.to_owned());
+    raw.parse()
+        .map_err(|e| anyhow::anyhow!("{name}={raw:?} is not a socket address: {e}"))
+}
+
+/// `FLOW_STARTUP_TIMEOUT_MS`: how long to wait for NATS and MongoDB at
+/// start-up before giving up (default 30 s).
+pub fn startup_timeout() -> anyhow::Result<Duration> {
+    millis_or("FLOW_STARTUP_TIMEOUT_MS", 30_000)
+}

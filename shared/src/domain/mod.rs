@@ -1,0 +1,93 @@
+//! The pure, synchronous domain: commands are parsed into valid values, decided
+//! against the current state of their aggregate, and turned into events.
+
+mod model;
+pub mod project;
+pub mod thread;
+pub mod vote;
+
+pub use model::*;
+
+use serde::Serialize;
+
+/// One invalid field of a command, as reported to the client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Why a command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    Conflict(&'static str),
+}
+
+/// Collects field errors while a command is parsed, so that every bad field is
+/// reported at once.
+#[derive(Debug, Default)]
+pub struct Errors(Vec<FieldError>);
+
+impl Errors {
+    pub fn take<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.0.push(FieldError::new(field, message));
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_result(self) -> Result<(), DomainError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Validation(self.0))
+        }
+    }
+}
+
+/// Who issues a command: the verified subject of a token and its roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: UserId,
+    pub roles: Vec<String>,
+}
+
+impl Actor {
+    pub fn new(user_id: UserId) -> Self {
+        Self {
+            user_id,
+            roles: Vec::new(),
+        }
+    }
+
+    pub fn is_moderator(&self) -> bool {
+        self.roles.iter().any(|r| r == "moderator")
+    }
+}

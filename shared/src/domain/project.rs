@@ -1,0 +1,461 @@
+//! The project aggregate: proposal (with its first problem and solution
+//! threads) and tag changes.
+
+use serde::Deserialize;
+
+use super::{
+    parse_tags, Actor, DomainError, Errors, Message, ProjectId, ProjectName, Tag, Tagline,
+    ThreadId, ThreadType, UserId,
+};
+use crate::events::Event;
+
+/// The body of `POST /projects/propose`, as sent. Every field is optional here
+/// so that all missing or bad fields are reported together.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProposeProjectRequest {
+    pub project_name: Option<String>,
+    pub tagline: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub problems: Option<Vec<String>>,
+    pub solutions: Option<Vec<String>>,
+}
+
+/// A valid proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposeProject {
+    pub project_name: ProjectName,
+    pub tagline: Tagline,
+    pub tags: Vec<Tag>,
+    pub problems: Vec<Message>,
+    pub solutions: Vec<Message>,
+}
+
+/// At most this many problems and solutions together in one proposal.
+pub const MAX_INITIAL_THREADS: usize = 50;
+
+fn required<T>(errors: &mut Errors, field: &str, value: Option<T>) -> Option<T> {
+    if value.is_none() {
+        errors.push(field, format!("{field} is required"));
+    }
+    value
+}
+
+fn parse_messages(errors: &mut Errors, field: &str, raw: Option<Vec<String>>) -> Vec<Message> {
+    let Some(raw) = required(errors, field, raw) else {
+        return Vec::new();
+    };
+    if raw.is_empty() {
+        errors.push(field, format!("at least one entry in {field} is required"));
+    }
+    raw.iter()
+        .enumerate()
+        .filter_map(|(i, m)| errors.take(&format!("{field}[{i}]"), Message::parse(m)))
+        .collect()
+}
+
+impl ProposeProject {
+    pub fn parse(raw: ProposeProjectRequest) -> Result<Self, DomainError> {
+        let mut errors = Errors::default();
+        let project_name = required(&mut errors, "project_name", raw.project_name)
+            .and_then(|n| errors.take("project_name", ProjectName::parse(&n)));
+        let tagline = required(&mut errors, "tagline", raw.tagline)
+            .and_then(|t| errors.take("tagline", Tagline::parse(&t)));
+        let tags = parse_tags("tags", raw.tags.as_deref().unwrap_or_default(), &mut errors);
+        if tags.len() > Tag::MAX_PER_PROJECT {
+            errors.push(
+                "tags",
+                format!("at most {} tags per project", Tag::MAX_PER_PROJECT),
+            );
+        }
+        let problems = parse_messages(&mut errors, "problems", raw.problems);
+        let solutions = parse_messages(&mut errors, "solutions", raw.solutions);
+        if problems.len() + solutions.len() > MAX_INITIAL_THREADS {
+            errors.push(
+                "problems",
+                format!("at most {MAX_INITIAL_THREADS} problems and solutions together"),
+            );
+        }
+        errors.into_result()?;
+        match (project_name, tagline) {
+            (Some(project_name), Some(tagline)) => Ok(Self {
+                project_name,
+                tagline,
+                tags,
+                problems,
+                solutions,
+            }),
+            // Unreachable: a missing value always records an error above.
+            _ => Err(DomainError::Validation(Vec::new())),
+        }
+    }
+}
+
+/// The state of a project needed to decide commands on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub id: ProjectId,
+    pub proposer: UserId,
+    pub tags: Vec<Tag>,
+}
+
+impl Project {
+    /// Folds one event of the project's subject into its state.
+    pub fn apply(state: Option<Self>, event: &Event) -> Option<Self> {
+        match event {
+            Event::ProjectProposed {
+                project_id,
+                tags,
+                proposer,
+                ..
+            } => Some(Self {
+                id: *project_id,
+                proposer: proposer.clone(),
+                tags: tags.clone(),
+            }),
+            Event::ProjectTagsChanged { tags, .. } => state.map(|mut s| {
+                s.tags = tags.clone();
+                s
+            }),
+            _ => state,
+        }
+    }
+}
+
+/// Decides a proposal: the name claim, the project and one thread per problem
+/// and solution, to be stored atomically. The name claim must be stored only
+/// if the name was never claimed (the caller expects its subject to be empty).
+pub fn propose(
+    cmd: ProposeProject,
+    actor: &Actor,
+    project_id: ProjectId,
+    mut thread_id: impl FnMut() -> ThreadId,
+) -> Vec<Event> {
+    let mut events = Vec::with_capacity(2 + cmd.problems.len() + cmd.solutions.len());
+    events.push(Event::ProjectNameClaimed {
+        name_key: cmd.project_name.unique_key(),
+        project_id,
+    });
+    events.push(Event::ProjectProposed {
+        project_id,
+        project_name: cmd.project_name.to_string(),
+        tagline: cmd.tagline.to_string(),
+        tags: cmd.tags,
+        proposer: actor.user_id.clone(),
+    });
+    let threads = cmd
+        .problems
+        .into_iter()
+        .map(|m| (ThreadType::Problem, m))
+        .chain(cmd.solutions.into_iter().map(|m| (ThreadType::Solution, m)));
+    for (thread_type, message) in threads {
+        events.push(Event::ThreadStarted {
+            thread_id: thread_id(),
+            project_id,
+            parent_thread_id: None,
+            thread_type,
+            message: message.to_string(),
+            author: actor.user_id.clone(),
+        });
+    }
+    events
+}
+
+/// The body of `PUT /projects/{id}/tags`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ChangeTagsRequest {
+    pub add: Option<Vec<String>>,
+    pub remove: Option<Vec<String>>,
+}
+
+/// A valid tag change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeTags {
+    pub add: Vec<Tag>,
+    pub remove: Vec<Tag>,
+}
+
+impl ChangeTags {
+    pub fn parse(raw: ChangeTagsRequest) -> Result<Self, DomainError> {
+        let mut errors = Errors::default();
+        let add = parse_tags("add", raw.add.as_deref().unwrap_or_default(), &mut errors);
+        let remove = parse_tags("remove", raw.remove.as_deref().unwrap_or_default(), &mut errors);
+        if raw.add.is_none() && raw.remove.is_none() {
+            errors.push("add", "give at least one of add or remove");
+        }
+        errors.into_result()?;
+        Ok(Self { add, remove })
+    }
+}
+
+/// Decides a tag change: proposer only, at most ten tags afterwards. Returns the
+/// resulting tags and the event (none when nothing changes).
+pub fn change_tags(
+    state: Option<&Project>,
+    actor: &Actor,
+    cmd: &ChangeTags,
+) -> Result<(Vec<Tag>, Vec<Event>), DomainError> {
+    let project = state.ok_or(DomainError::NotFound("project"))?;
+    if project.proposer != actor.user_id {
+        return Err(DomainError::Forbidden(
+            "only the proposer may change a project's tags",
+        ));
+    }
+    let mut tags: Vec<Tag> = project
+        .tags
+        .iter()
+        .filter(|t| !cmd.remove.contains(t))
+        .cloned()
+        .collect();
+    for tag in &cmd.add {
+        if !tags.contains(tag) && !cmd.remove.contains(tag) {
+            tags.push(tag.clone());
+        }
+    }
+    if tags.len() > Tag::MAX_PER_PROJECT {
+        return Err(DomainError::Validation(vec![super::FieldError::new(
+            "add",
+            format!(
+                "a project has at most {} tags; this change would give it {}",
+                Tag::MAX_PER_PROJECT,
+                tags.len()
+            ),
+        )]));
+    }
+    if tags == project.tags {
+        return Ok((tags, Vec::new()));
+    }
+    let event = Event::ProjectTagsChanged {
+        project_id: project.id,
+        tags: tags.clone(),
+    };
+    Ok((tags, vec![event]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::FieldError;
+
+    fn strings(items: &[&str]) -> Option<Vec<String>> {
+        Some(items.iter().map(|s| s.to_string()).collect())
+    }
+
+    fn popee() -> ProposeProjectRequest {
+        ProposeProjectRequest {
+            project_name: Some("Popee the Performer".into()),
+            tagline: Some("an apprentice clown in Wolf Circus".into()),
+            problems: strings(&["short temper", "self centered"]),
+            solutions: strings(&["play the drums"]),
+            tags: strings(&["clown", "circus"]),
+        }
+    }
+
+    fn alice() -> Actor {
+        Actor::new(UserId::parse("alice").expect("valid"))
+    }
+
+    fn fields(err: DomainError) -> Vec<String> {
+        match err {
+            DomainError::Validation(errors) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_original_request_is_valid() {
+        let cmd = ProposeProject::parse(popee()).expect("valid");
+        assert_eq!(cmd.project_name.as_str(), "Popee the Performer");
+        assert_eq!(cmd.problems.len(), 2);
+        assert_eq!(cmd.solutions.len(), 1);
+    }
+
+    #[test]
+    fn names_and_taglines_are_trimmed_and_bounded() {
+        let mut req = popee();
+        req.project_name = Some("  Popee  ".into());
+        assert_eq!(
+            ProposeProject::parse(req).expect("valid").project_name.as_str(),
+            "Popee"
+        );
+        for (name, ok) in [
+            ("x".repeat(80), true),
+            ("é".repeat(80), true),
+            ("x".repeat(81), false),
+            ("   ".into(), false),
+            (String::new(), false),
+        ] {
+            let mut req = popee();
+            req.project_name = Some(name.clone());
+            assert_eq!(ProposeProject::parse(req).is_ok(), ok, "name {name:?}");
+        }
+        for (tagline, ok) in [("t".repeat(255), true), ("t".repeat(256), false), (" ".into(), false)] {
+            let mut req = popee();
+            req.tagline = Some(tagline.clone());
+            assert_eq!(ProposeProject::parse(req).is_ok(), ok, "tagline {tagline:?}");
+        }
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let req = ProposeProjectRequest {
+            project_name: None,
+            tagline: Some(String::new()),
+            tags: strings(&["ok", ""]),
+            problems: Some(vec![]),
+            solutions: None,
+        };
+        assert_eq!(
+            fields(ProposeProject::parse(req).expect_err("invalid")),
+            ["project_name", "tagline", "tags[1]", "problems", "solutions"]
+        );
+    }
+
+    #[test]
+    fn at_least_one_problem_and_one_solution() {
+        let mut req = popee();
+        req.problems = Some(vec![]);
+        req.solutions = Some(vec![]);
+        assert_eq!(
+            fields(ProposeProject::parse(req).expect_err("invalid")),
+            ["problems", "solutions"]
+        );
+        let mut req = popee();
+        req.solutions = strings(&["ok", ""]);
+        assert_eq!(
+            fields(ProposeProject::parse(req).expect_err("invalid")),
+            ["solutions[1]"]
+        );
+        let mut req = popee();
+        req.problems = Some(vec!["m".repeat(10_001)]);
+        assert_eq!(
+            fields(ProposeProject::parse(req).expect_err("invalid")),
+            ["problems[0]"]
+        );
+    }
+
+    #[test]
+    fn tags_are_trimmed_lowercased_deduplicated_and_bounded() {
+        let mut req = popee();
+        req.tags = strings(&[" Clown ", "clown", "CIRCUS", "circus "]);
+        let tags: Vec<String> = ProposeProject::parse(req)
+            .expect("valid")
+            .tags
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(tags, ["clown", "circus"]);
+
+        let mut req = popee();
+        req.tags = Some((0..11).map(|i| format!("tag{i}")).collect());
+        assert_eq!(fields(ProposeProject::parse(req).expect_err("too many")), ["tags"]);
+
+        let mut req = popee();
+        req.tags = Some((0..11).map(|i| format!("Tag{}", i % 10)).collect());
+        assert!(ProposeProject::parse(req).is_ok(), "duplicates do not count");
+
+        let mut req = popee();
+        req.tags = Some(vec!["t".repeat(51)]);
+        assert_eq!(fields(ProposeProject::parse(req).expect_err("long")), ["tags[0]"]);
+
+        let mut req = popee();
+        req.tags = None;
+        assert!(ProposeProject::parse(req).expect("tags are optional").tags.is_empty());
+    }
+
+    #[test]
+    fn proposal_claims_the_name_case_insensitively_and_starts_threads() {
+        let cmd = ProposeProject::parse(popee()).expect("valid");
+        let project_id = ProjectId::new();
+        let events = propose(cmd, &alice(), project_id, ThreadId::new);
+        assert_eq!(events.len(), 2 + 3);
+        let Event::ProjectNameClaimed { name_key, .. } = &events[0] else {
+            panic!("first event must claim the name");
+        };
+        assert_eq!(
+            name_key,
+            &ProjectName::parse("POPEE THE PERFORMER").expect("valid").unique_key()
+        );
+        let types: Vec<ThreadType> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::ThreadStarted {
+                    thread_type,
+                    project_id: p,
+                    ..
+                } if *p == project_id => Some(*thread_type),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(types, [ThreadType::Problem, ThreadType::Problem, ThreadType::Solution]);
+    }
+
+    fn proposed(proposer: &str, tags: &[&str]) -> Option<Project> {
+        let event = Event::ProjectProposed {
+            project_id: ProjectId::new(),
+            project_name: "p".into(),
+            tagline: "t".into(),
+            tags: tags.iter().map(|t| Tag::parse(t).expect("valid")).collect(),
+            proposer: UserId::parse(proposer).expect("valid"),
+        };
+        Project::apply(None, &event)
+    }
+
+    fn change(add: &[&str], remove: &[&str]) -> ChangeTags {
+        ChangeTags::parse(ChangeTagsRequest {
+            add: strings(add),
+            remove: strings(remove),
+        })
+        .expect("valid")
+    }
+
+    #[test]
+    fn only_the_proposer_changes_tags() {
+        let state = proposed("bob", &["a"]);
+        assert_eq!(
+            change_tags(state.as_ref(), &alice(), &change(&["b"], &[])),
+            Err(DomainError::Forbidden(
+                "only the proposer may change a project's tags"
+            ))
+        );
+        assert_eq!(
+            change_tags(None, &alice(), &change(&["b"], &[])),
+            Err(DomainError::NotFound("project"))
+        );
+    }
+
+    #[test]
+    fn tag_changes_add_remove_and_stay_within_ten() {
+        let state = proposed("alice", &["a", "b"]);
+        let (tags, events) =
+            change_tags(state.as_ref(), &alice(), &change(&["C", "a"], &["b"])).expect("ok");
+        let names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
+        assert_eq!(names, ["a", "c"]);
+        assert_eq!(events.len(), 1);
+        let after = Project::apply(state, &events[0]).expect("exists");
+        assert_eq!(after.tags, tags);
+
+        let (_, none) = change_tags(Some(&after), &alice(), &change(&["a"], &["zzz"])).expect("ok");
+        assert!(none.is_empty(), "no change, no event");
+
+        let many: Vec<String> = (0..9).map(|i| format!("n{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let err = change_tags(Some(&after), &alice(), &change(&many, &[])).expect_err("11 tags");
+        assert_eq!(
+            err,
+            DomainError::Validation(vec![FieldError::new(
+                "add",
+                "a project has at most 10 tags; this change would give it 11"
+            )])
+        );
+    }
+
+    #[test]
+    fn a_tag_change_needs_add_or_remove() {
+        assert!(ChangeTags::parse(ChangeTagsRequest::default()).is_err());
+        assert!(ChangeTags::parse(ChangeTagsRequest {
+            add: strings(&["", "x"]),
+            remove: None
+        })
+        .is_err());
+    }
+}

@@ -1,0 +1,230 @@
+//! Events, their envelope and the subjects they travel on.
+//!
+//! Every aggregate has its own subject under `<prefix>.evt.`, so that the
+//! stream can check the expected last sequence of exactly that aggregate:
+//!
+//! | aggregate | subject |
+//! |---|---|
+//! | project name claim | `<prefix>.evt.name.<digest of the lower-cased name>` |
+//! | project | `<prefix>.evt.project.<project_id>` |
+//! | thread | `<prefix>.evt.thread.<thread_id>` |
+//! | one user's vote on one thread | `<prefix>.evt.vote.<thread_id>.<digest of the user id>` |
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::domain::{
+    Direction, ModerationStatus, ProjectId, Tag, ThreadId, ThreadType, UserId,
+};
+
+/// The schema version written into every new envelope.
+pub const SCHEMA_VERSION: u16 = 1;
+
+/// Something that happened, named in the past tense.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum Event {
+    /// A project name was taken; the subject is unique per name, so a second
+    /// claim of the same name (in any case) is refused by the stream.
+    ProjectNameClaimed {
+        name_key: String,
+        project_id: ProjectId,
+    },
+    ProjectProposed {
+        project_id: ProjectId,
+        project_name: String,
+        tagline: String,
+        tags: Vec<Tag>,
+        proposer: UserId,
+    },
+    /// The project's tags after the change.
+    ProjectTagsChanged {
+        project_id: ProjectId,
+        tags: Vec<Tag>,
+    },
+    ThreadStarted {
+        thread_id: ThreadId,
+        project_id: ProjectId,
+        parent_thread_id: Option<ThreadId>,
+        thread_type: ThreadType,
+        message: String,
+        author: UserId,
+    },
+    ThreadEdited {
+        thread_id: ThreadId,
+        project_id: ProjectId,
+        message: String,
+    },
+    ThreadModerated {
+        thread_id: ThreadId,
+        project_id: ProjectId,
+        status: ModerationStatus,
+        reason: Option<String>,
+        /// `None` for the automatic moderator.
+        moderator: Option<UserId>,
+    },
+    /// A user's vote on a thread changed from `previous` to `direction`.
+    VoteCast {
+        thread_id: ThreadId,
+        project_id: ProjectId,
+        voter: UserId,
+        direction: Direction,
+        previous: Direction,
+    },
+}
+
+impl Event {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ProjectNameClaimed { .. } => "ProjectNameClaimed",
+            Self::ProjectProposed { .. } => "ProjectProposed",
+            Self::ProjectTagsChanged { .. } => "ProjectTagsChanged",
+            Self::ThreadStarted { .. } => "ThreadStarted",
+            Self::ThreadEdited { .. } => "ThreadEdited",
+            Self::ThreadModerated { .. } => "ThreadModerated",
+            Self::VoteCast { .. } => "VoteCast",
+        }
+    }
+
+    /// The subject of the aggregate this event belongs to.
+    pub fn subject(&self, subjects: &Subjects) -> String {
+        match self {
+            Self::ProjectNameClaimed { name_key, .. } => subjects.name(name_key),
+            Self::ProjectProposed { project_id, .. }
+            | Self::ProjectTagsChanged { project_id, .. } => subjects.project(*project_id),
+            Self::ThreadStarted { thread_id, .. }
+            | Self::ThreadEdited { thread_id, .. }
+            | Self::ThreadModerated { thread_id, .. } => subjects.thread(*thread_id),
+            Self::VoteCast {
+                thread_id, voter, ..
+            } => subjects.vote(*thread_id, voter),
+        }
+    }
+}
+
+/// The envelope every event travels in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub event: Event,
+    pub version: u16,
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    /// The user on whose behalf the event was recorded; `system` for automatic ones.
+    pub actor: String,
+}
+
+impl Envelope {
+    pub fn new(event: Event, actor: &str, occurred_at: OffsetDateTime) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            event,
+            version: SCHEMA_VERSION,
+            occurred_at,
+            actor: actor.to_owned(),
+        }
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        // An envelope is plain data: serialising it cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+/// Builds subjects under one prefix (one per deployment, or per test).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subjects {
+    prefix: String,
+}
+
+impl Subjects {
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+        }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Every event subject: what the stream captures.
+    pub fn all_events(&self) -> String {
+        format!("{}.evt.>", self.prefix)
+    }
+
+    pub fn name(&self, name_key: &str) -> String {
+        format!("{}.evt.name.{name_key}", self.prefix)
+    }
+
+    pub fn project(&self, id: ProjectId) -> String {
+        format!("{}.evt.project.{id}", self.prefix)
+    }
+
+    pub fn thread(&self, id: ThreadId) -> String {
+        format!("{}.evt.thread.{id}", self.prefix)
+    }
+
+    pub fn vote(&self, thread: ThreadId, voter: &UserId) -> String {
+        format!(
+            "{}.evt.vote.{thread}.{}",
+            self.prefix,
+            digest_key(voter.as_str())
+        )
+    }
+
+    /// Where the projector announces its applied position (core NATS, not stored).
+    pub fn position(&self) -> String {
+        format!("{}.projector.position", self.prefix)
+    }
+}
+
+/// A subject-safe key for arbitrary text: the first 128 bits of its SHA-256, in hex.
+pub fn digest_key(text: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_round_trips_through_json() {
+        let env = Envelope::new(
+            Event::ProjectTagsChanged {
+                project_id: ProjectId::new(),
+                tags: vec![Tag::parse("Circus").expect("valid tag")],
+            },
+            "alice",
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        let json = env.to_json();
+        let text = String::from_utf8(json.clone()).expect("utf-8");
+        assert!(text.contains(r#""type":"ProjectTagsChanged""#), "{text}");
+        assert!(text.contains(r#""tags":["circus"]"#), "{text}");
+        assert_eq!(Envelope::from_json(&json).expect("decodes"), env);
+    }
+
+    #[test]
+    fn subjects_are_per_aggregate_and_subject_safe() {
+        let s = Subjects::new("flow");
+        let voter = UserId::parse("user.with.dots *>").expect("valid user");
+        let thread = ThreadId::new();
+        let subject = s.vote(thread, &voter);
+        assert!(subject.starts_with(&format!("flow.evt.vote.{thread}.")));
+        assert!(!subject.contains('*') && !subject.contains('>') && !subject.contains(' '));
+        assert_eq!(subject.split('.').count(), 5);
+        assert_eq!(digest_key("Popee"), digest_key("Popee"));
+        assert_ne!(digest_key("popee"), digest_key("Popee"));
+    }
+}

@@ -1,0 +1,72 @@
+//! Connecting to NATS and declaring the event stream.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_nats::jetstream::{self, stream};
+
+use crate::config::NatsConfig;
+use crate::startup::wait_for;
+
+/// How long the stream remembers `Nats-Msg-Id`s to drop duplicate publishes.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+
+/// Connects to NATS, retrying with backoff for at most `timeout`.
+pub async fn connect(config: &NatsConfig, name: &str, timeout: Duration) -> anyhow::Result<async_nats::Client> {
+    let url = config.url.clone();
+    let name = name.to_owned();
+    wait_for("NATS", timeout, || {
+        // A failed first connection is retried here, within our bound; once
+        // connected, the client reconnects on its own, without limit.
+        let options = async_nats::ConnectOptions::new()
+            .name(name.clone())
+            .connection_timeout(Duration::from_secs(2))
+            .max_reconnects(None);
+        let url = url.clone();
+        async move { options.connect(url.as_str()).await }
+    })
+    .await
+}
+
+/// The stream's configuration: file storage, every event subject under the
+/// prefix, atomic batches, direct gets, a duplicate window, and nothing ever
+/// deleted (the stream is the source of truth).
+pub fn stream_config(config: &NatsConfig) -> stream::Config {
+    stream::Config {
+        name: config.stream.clone(),
+        description: Some("Projects Flow events: the source of truth".into()),
+        subjects: vec![config.subjects().all_events()],
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        num_replicas: config.replicas,
+        duplicate_window: DUPLICATE_WINDOW,
+        allow_atomic_publish: true,
+        allow_direct: true,
+        deny_delete: true,
+        deny_purge: true,
+        ..Default::default()
+    }
+}
+
+/// Creates the stream, or updates it to the current configuration.
+pub async fn ensure_stream(js: &jetstream::Context, config: &NatsConfig, timeout: Duration) -> anyhow::Result<stream::Stream> {
+    let cfg = stream_config(config);
+    wait_for("the JetStream stream", timeout, || {
+        let cfg = cfg.clone();
+        async move { js.create_or_update_stream(cfg).await }
+    })
+    .await?;
+    js.get_stream(&config.stream)
+        .await
+        .with_context(|| format!("cannot open stream {}", config.stream))
+}
+
+/// The projector's announcement of how far it has applied the stream,
+/// published on [`crate::events::Subjects::position`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PositionAnnouncement {
+    /// Every event up to this stream sequence is applied.
+    pub position: u64,
+    /// The stream's last sequence when the position was announced.
+    pub stream_last: u64,
+}
