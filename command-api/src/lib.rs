@@ -1,1 +1,126 @@
+//! command-api: validates writes, decides them against the current state of
+//! their aggregate, and answers once JetStream has stored the events.
 
+pub mod idempotency;
+pub mod moderator;
+pub mod routes;
+pub mod store;
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::extract::FromRef;
+use shared::{
+    auth::Jwt,
+    config::{self, Environment, NatsConfig, SecretString},
+    domain::thread::BannedWords,
+    http::{finish_router, serve, ReadinessCheck},
+    metrics::Metrics,
+};
+use tokio::{net::TcpListener, sync::watch};
+
+use crate::{idempotency::Idempotency, store::EventStore};
+
+/// command-api's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `FLOW_COMMAND_API_ADDR`, default `127.0.0.1:8080`.
+    pub addr: SocketAddr,
+    pub nats: NatsConfig,
+    /// `FLOW_JWT_SECRET` (or `_FILE`).
+    pub jwt_secret: SecretString,
+    /// `FLOW_BANNED_WORDS`: comma-separated, default `terrorism,racism`.
+    pub banned_words: BannedWords,
+    /// `FLOW_STARTUP_TIMEOUT_MS`, default 30 000.
+    pub startup_timeout: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let env = Environment::from_env()?;
+        Ok(Self {
+            addr: config::listen_addr("FLOW_COMMAND_API_ADDR", "127.0.0.1:8080")?,
+            nats: NatsConfig::from_env()?,
+            jwt_secret: config::jwt_secret(env)?,
+            banned_words: match config::var("FLOW_BANNED_WORDS")? {
+                Some(list) => BannedWords::new(list.split(',')),
+                None => BannedWords::default(),
+            },
+            startup_timeout: config::startup_timeout()?,
+        })
+    }
+}
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: EventStore,
+    pub idempotency: Idempotency,
+    pub jwt: Arc<Jwt>,
+}
+
+impl FromRef<AppState> for Arc<Jwt> {
+    fn from_ref(state: &AppState) -> Self {
+        state.jwt.clone()
+    }
+}
+
+/// A built command-api, ready to serve.
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    client: async_nats::Client,
+    moderator: tokio::task::JoinHandle<()>,
+    stop_moderator: watch::Sender<bool>,
+}
+
+impl App {
+    /// Connects to NATS (waiting, bounded), declares the stream, the
+    /// idempotency bucket and the moderator's consumer.
+    pub async fn build(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+        let client = shared::nats::connect(&config.nats, "command-api", config.startup_timeout).await?;
+        let js = async_nats::jetstream::new(client.clone());
+        let stream = shared::nats::ensure_stream(&js, &config.nats, config.startup_timeout).await?;
+        let idempotency = Idempotency::open(&js, &config.nats.stream, config.nats.replicas).await?;
+        let store = EventStore::new(client.clone(), js, stream.clone(), config.nats.subjects());
+        let consumer = moderator::ensure_consumer(&stream, &store).await?;
+        let (stop_moderator, stop) = watch::channel(false);
+        let moderator = tokio::spawn(moderator::run(consumer, store.clone(), config.banned_words.clone(), stop));
+
+        let state = AppState {
+            store,
+            idempotency,
+            jwt: Arc::new(Jwt::new(&config.jwt_secret)),
+        };
+        let metrics = Arc::new(Metrics::new("command-api"));
+        let ready_client = client.clone();
+        let ready: ReadinessCheck = Arc::new(move || {
+            let state = ready_client.connection_state();
+            Box::pin(async move {
+                match state {
+                    async_nats::connection::State::Connected => Ok(()),
+                    other => Err(format!("NATS is {other}")),
+                }
+            })
+        });
+        let router = finish_router(routes::router().with_state(state), metrics, ready);
+        Ok(Self { listener, router, client, moderator, stop_moderator })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then drains requests, stops the
+    /// moderator and flushes NATS.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.listener.local_addr()?, "command-api listening");
+        let served = serve(self.listener, self.router, shutdown).await;
+        let _ = self.stop_moderator.send(true);
+        let _ = self.moderator.await;
+        if let Err(err) = self.client.drain().await {
+            tracing::warn!(%err, "NATS drain failed");
+        }
+        tracing::info!("command-api stopped");
+        served
+    }
+}

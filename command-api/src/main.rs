@@ -1,1 +1,61 @@
-fn main() {}
+use std::process::ExitCode;
+
+use command_api::{App, Config};
+use shared::{auth::Jwt, config, startup::shutdown_signal, telemetry};
+
+const USAGE: &str = "usage:
+  command-api                 serve the write API (configured by FLOW_* variables)
+  command-api token <user-id> [--role <role>]... [--ttl <seconds>]
+                              print a token signed with FLOW_JWT_SECRET";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        None => serve().await,
+        Some("token") => token(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            eprintln!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "command-api failed");
+            eprintln!("command-api: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> anyhow::Result<()> {
+    telemetry::init("command-api");
+    let config = Config::from_env()?;
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    App::build(config, listener).await?.run_until_stopped(shutdown_signal()).await
+}
+
+fn token(args: &[String]) -> anyhow::Result<()> {
+    let mut sub = None;
+    let mut roles = Vec::new();
+    let mut ttl: u64 = 24 * 3600;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--role" => roles.push(it.next().ok_or_else(|| anyhow::anyhow!("--role needs a value"))?.as_str()),
+            "--ttl" => ttl = it.next().ok_or_else(|| anyhow::anyhow!("--ttl needs a value"))?.parse()?,
+            other if sub.is_none() && !other.starts_with("--") => sub = Some(other),
+            other => anyhow::bail!("unexpected argument {other:?}\n{USAGE}"),
+        }
+    }
+    let sub = sub.ok_or_else(|| anyhow::anyhow!("a user id is required\n{USAGE}"))?;
+    let secret = config::jwt_secret(config::Environment::from_env()?)?;
+    let token = Jwt::new(&secret).mint(sub, &roles, ttl);
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{token}");
+    }
+    Ok(())
+}

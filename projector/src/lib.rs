@@ -1,1 +1,244 @@
+//! projector: consumes the event stream with a durable consumer and writes
+//! the MongoDB read documents, idempotently and in stream order.
 
+pub mod projection;
+pub mod runner;
+
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{atomic::Ordering, Arc},
+    time::Duration,
+};
+
+use axum::{extract::State, routing::get, Json, Router};
+use prometheus_client::metrics::gauge::ConstGauge;
+use shared::{
+    config::{self, MongoConfig, NatsConfig},
+    http::{finish_router, serve, ReadinessCheck},
+    metrics::Metrics,
+    readmodel::ReadModel,
+};
+use tokio::{net::TcpListener, sync::watch};
+
+use crate::runner::{Runner, Status};
+
+/// The projector's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `FLOW_PROJECTOR_ADDR`, default `127.0.0.1:8082`.
+    pub addr: SocketAddr,
+    pub nats: NatsConfig,
+    pub mongo: MongoConfig,
+    /// `FLOW_PROJECTOR_BATCH`: events per batch, default 500.
+    pub batch_size: usize,
+    /// `FLOW_PROJECTOR_DURABLE`: the durable consumer's name, default `projector`.
+    pub durable: String,
+    /// `FLOW_MAX_LAG`: `/readyz` fails when more events than this wait, default 10 000.
+    pub max_lag: u64,
+    /// `FLOW_STARTUP_TIMEOUT_MS`, default 30 000.
+    pub startup_timeout: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let batch_size = config::parse_or("FLOW_PROJECTOR_BATCH", 500usize)?;
+        if !(1..=10_000).contains(&batch_size) {
+            anyhow::bail!("FLOW_PROJECTOR_BATCH must be between 1 and 10000");
+        }
+        Ok(Self {
+            addr: config::listen_addr("FLOW_PROJECTOR_ADDR", "127.0.0.1:8082")?,
+            nats: NatsConfig::from_env()?,
+            mongo: MongoConfig::from_env()?,
+            batch_size,
+            durable: config::var("FLOW_PROJECTOR_DURABLE")?.unwrap_or_else(|| "projector".into()),
+            max_lag: config::parse_or("FLOW_MAX_LAG", 10_000u64)?,
+            startup_timeout: config::startup_timeout()?,
+        })
+    }
+
+    pub fn new(nats: NatsConfig, mongo: MongoConfig) -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            nats,
+            mongo,
+            batch_size: 500,
+            durable: "projector".into(),
+            max_lag: 10_000,
+            startup_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct HttpState {
+    status: Arc<Status>,
+    max_lag: u64,
+}
+
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    runner: Runner,
+    client: async_nats::Client,
+    stream: async_nats::jetstream::stream::Stream,
+    status: Arc<Status>,
+}
+
+impl App {
+    pub async fn build(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+        let client = shared::nats::connect(&config.nats, "projector", config.startup_timeout).await?;
+        let js = async_nats::jetstream::new(client.clone());
+        let stream = shared::nats::ensure_stream(&js, &config.nats, config.startup_timeout).await?;
+        let model = ReadModel::connect(&config.mongo, "projector", config.startup_timeout).await?;
+        model.ensure_indexes().await?;
+        let subjects = config.nats.subjects();
+        let consumer = runner::ensure_consumer(&stream, &config.durable, &subjects, config.batch_size).await?;
+        let status = Arc::new(Status::default());
+        status.store_ok.store(true, Ordering::Relaxed);
+
+        let metrics = Arc::new(Metrics::new("projector"));
+        register_metrics(&metrics, &status);
+        let ready_status = status.clone();
+        let ready_client = client.clone();
+        let max_lag = config.max_lag;
+        let ready: ReadinessCheck = Arc::new(move || {
+            let nats = ready_client.connection_state();
+            let store_ok = ready_status.store_ok.load(Ordering::Relaxed);
+            let lag = ready_status.lag();
+            Box::pin(async move {
+                if nats != async_nats::connection::State::Connected {
+                    return Err(format!("NATS is {nats}"));
+                }
+                if !store_ok {
+                    return Err("MongoDB writes are failing".into());
+                }
+                if lag > max_lag {
+                    return Err(format!("projection lag {lag} exceeds {max_lag} events"));
+                }
+                Ok(())
+            })
+        });
+        let api = Router::new()
+            .route("/status", get(status_json))
+            .with_state(HttpState { status: status.clone(), max_lag });
+        let router = finish_router(api, metrics, ready);
+        let runner = Runner {
+            stream: stream.clone(),
+            consumer,
+            durable: config.durable.clone(),
+            model,
+            client: client.clone(),
+            subjects,
+            batch_size: config.batch_size,
+            status: status.clone(),
+        };
+        Ok(Self { listener, router, runner, client, stream, status })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Projects and serves until `shutdown` resolves; the batch in hand is
+    /// finished and acknowledged, then NATS is drained.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.listener.local_addr()?, "projector listening");
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let runner = tokio::spawn(self.runner.run(stop_rx.clone()));
+        let heartbeat = tokio::spawn(heartbeat(self.client.clone(), self.stream.clone(), self.status.clone(), stop_rx));
+        let stop = stop_tx.clone();
+        let served = serve(self.listener, self.router, async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        })
+        .await;
+        let _ = stop_tx.send(true);
+        let projected = runner.await;
+        let _ = heartbeat.await;
+        if let Err(err) = self.client.drain().await {
+            tracing::warn!(%err, "NATS drain failed");
+        }
+        tracing::info!(position = self.status.position.load(Ordering::Relaxed), "projector stopped");
+        served?;
+        projected??;
+        Ok(())
+    }
+}
+
+/// Every second: learn the stream's last sequence and announce the position,
+/// so that query-api knows it even when nothing is written.
+async fn heartbeat(
+    client: async_nats::Client,
+    stream: async_nats::jetstream::stream::Stream,
+    status: Arc<Status>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let subjects = {
+        let name = stream.cached_info().config.subjects.first().cloned().unwrap_or_default();
+        shared::events::Subjects::new(name.trim_end_matches(".evt.>").to_owned())
+    };
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {},
+            _ = stop.changed() => return,
+        }
+        if let Ok(info) = stream.get_info().await {
+            status.stream_last.fetch_max(info.state.last_sequence, Ordering::Relaxed);
+        }
+        runner::announce(&client, &subjects, &status).await;
+    }
+}
+
+async fn status_json(State(state): State<HttpState>) -> Json<serde_json::Value> {
+    let s = &state.status;
+    let lag = s.lag();
+    Json(serde_json::json!({
+        "position": s.position.load(Ordering::Relaxed),
+        "stream_last": s.stream_last.load(Ordering::Relaxed),
+        "lag_events": lag,
+        "max_lag_events": state.max_lag,
+        "applied_events": s.applied_events.load(Ordering::Relaxed),
+        "batches": s.batches.load(Ordering::Relaxed),
+        "parked_events": s.parked.load(Ordering::Relaxed),
+        "redelivered_events": s.redelivered.load(Ordering::Relaxed),
+        "store_ok": s.store_ok.load(Ordering::Relaxed),
+    }))
+}
+
+/// Gauges read from the status when scraped.
+fn register_metrics(metrics: &Metrics, status: &Arc<Status>) {
+    #[derive(Debug)]
+    struct Read(Arc<Status>, fn(&Status) -> u64, bool);
+    impl prometheus_client::encoding::EncodeMetric for Read {
+        fn encode(&self, encoder: prometheus_client::encoding::MetricEncoder<'_>) -> std::fmt::Result {
+            let value = (self.1)(&self.0) as i64;
+            if self.2 {
+                prometheus_client::metrics::counter::ConstCounter::new(value as u64).encode(encoder)
+            } else {
+                ConstGauge::new(value).encode(encoder)
+            }
+        }
+        fn metric_type(&self) -> prometheus_client::metrics::MetricType {
+            if self.2 {
+                prometheus_client::metrics::MetricType::Counter
+            } else {
+                prometheus_client::metrics::MetricType::Gauge
+            }
+        }
+    }
+    impl prometheus_client::metrics::TypedMetric for Read {}
+    let entries: [(&str, &str, fn(&Status) -> u64, bool); 7] = [
+        ("projector_position", "Stream sequence up to which every event is applied", |s| s.position.load(Ordering::Relaxed), false),
+        ("projector_stream_last", "The stream's last sequence", |s| s.stream_last.load(Ordering::Relaxed), false),
+        ("projector_lag_events", "Events stored but not yet applied", Status::lag, false),
+        ("projector_applied_events", "Events applied", |s| s.applied_events.load(Ordering::Relaxed), true),
+        ("projector_batches", "Batches written", |s| s.batches.load(Ordering::Relaxed), true),
+        ("projector_parked_events", "Events that could not be applied and were parked", |s| s.parked.load(Ordering::Relaxed), true),
+        ("projector_redelivered_events", "Events delivered more than once", |s| s.redelivered.load(Ordering::Relaxed), true),
+    ];
+    for (name, help, read, counter) in entries {
+        metrics.register(name, help, Read(status.clone(), read, counter));
+    }
+}

@@ -170,20 +170,44 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !is_json(req.headers()) {
-            return Err(ApiError::UnsupportedMediaType(
-                "the request body must be application/json".into(),
-            ));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::BadRequest("the request body could not be read".into())
-            }
-        })?;
+        let bytes = json_bytes(req, state).await?;
         parse_json(&bytes).map(JsonBody)
     }
+}
+
+/// Like [`JsonBody`], also keeping the body's bytes (to fingerprint a request).
+pub struct JsonWithBytes<T> {
+    pub value: T,
+    pub bytes: Bytes,
+}
+
+impl<T, S> FromRequest<S> for JsonWithBytes<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = json_bytes(req, state).await?;
+        let value = parse_json(&bytes)?;
+        Ok(Self { value, bytes })
+    }
+}
+
+async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    if !is_json(req.headers()) {
+        return Err(ApiError::UnsupportedMediaType(
+            "the request body must be application/json".into(),
+        ));
+    }
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::BadRequest("the request body could not be read".into())
+        }
+    })
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -20,6 +20,8 @@ use crate::startup::wait_for;
 pub const PROJECTS: &str = "projects";
 pub const THREADS: &str = "threads";
 pub const PROJECTOR_STATE: &str = "projector_state";
+/// Events the projector could not apply, by stream sequence.
+pub const PARKED: &str = "parked_events";
 /// The `_id` of the projector's position document in [`PROJECTOR_STATE`].
 pub const POSITION_ID: &str = "position";
 

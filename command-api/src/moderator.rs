@@ -1,0 +1,122 @@
+//! The automatic moderator: a durable consumer of thread events on the write
+//! side. Each new or edited thread gets a decision from the banned-word list,
+//! appended only if the thread has not changed since (expected last subject
+//! sequence), so a decision never applies to a newer version.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::pull, AckKind};
+use futures::StreamExt;
+use shared::{
+    domain::{thread::{self, BannedWords, Thread}, ModerationStatus},
+    events::{Envelope, Event},
+};
+use tokio::sync::watch;
+
+use crate::store::{EventStore, Pending, StoreError};
+
+pub const ACTOR: &str = "system:moderator";
+
+pub async fn ensure_consumer(stream: &jetstream::stream::Stream, store: &EventStore) -> anyhow::Result<jetstream::consumer::PullConsumer> {
+    let config = pull::Config {
+        durable_name: Some("moderator".into()),
+        description: Some("automatic moderation of new and edited threads".into()),
+        filter_subject: format!("{}.evt.thread.>", store.subjects().prefix()),
+        ack_policy: jetstream::consumer::AckPolicy::Explicit,
+        ack_wait: Duration::from_secs(30),
+        max_deliver: 20,
+        ..Default::default()
+    };
+    let consumer = match stream.get_consumer::<pull::Config>("moderator").await {
+        Ok(_) => stream.update_consumer(config).await?,
+        Err(_) => stream.create_consumer(config).await?,
+    };
+    Ok(consumer)
+}
+
+/// Decides every pending thread event until `stop` turns true.
+pub async fn run(consumer: jetstream::consumer::PullConsumer, store: EventStore, banned: BannedWords, mut stop: watch::Receiver<bool>) {
+    let mut backoff = Duration::from_millis(100);
+    while !*stop.borrow() {
+        let mut messages = match consumer.messages().await {
+            Ok(messages) => messages,
+            Err(err) => {
+                tracing::warn!(%err, "moderator cannot consume; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {},
+                    _ = stop.changed() => break,
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        backoff = Duration::from_millis(100);
+        loop {
+            let next = tokio::select! {
+                next = messages.next() => next,
+                _ = stop.changed() => return,
+            };
+            let Some(message) = next else { break };
+            let message = match message {
+                Ok(message) => message,
+                Err(err) => {
+                    tracing::warn!(%err, "moderator stream error");
+                    continue;
+                }
+            };
+            let ack = match decide(&message, &store, &banned).await {
+                Ok(()) => AckKind::Ack,
+                Err(StoreError::Unavailable(err)) => {
+                    tracing::warn!(%err, "moderation deferred");
+                    AckKind::Nak(Some(Duration::from_secs(1)))
+                }
+                Err(err) => {
+                    tracing::error!(%err, "moderation skipped an event");
+                    AckKind::Term
+                }
+            };
+            if let Err(err) = message.ack_with(ack).await {
+                tracing::warn!(%err, "moderator cannot acknowledge");
+            }
+        }
+    }
+}
+
+async fn decide(message: &jetstream::Message, store: &EventStore, banned: &BannedWords) -> Result<(), StoreError> {
+    let envelope = Envelope::from_json(&message.payload).map_err(|source| StoreError::Corrupt {
+        subject: message.subject.to_string(),
+        source,
+    })?;
+    let sequence = message
+        .info()
+        .map(|info| info.stream_sequence)
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let state = match envelope.event {
+        Event::ThreadStarted { thread_id, project_id, message, author, .. } => Thread {
+            id: thread_id,
+            project_id,
+            author,
+            message,
+            status: ModerationStatus::Pending,
+        },
+        Event::ThreadEdited { thread_id, project_id, message } => Thread {
+            id: thread_id,
+            project_id,
+            // Not needed for the decision.
+            author: shared::domain::UserId::parse(ACTOR).map_err(|e| StoreError::Unavailable(e))?,
+            message,
+            status: ModerationStatus::Pending,
+        },
+        _ => return Ok(()),
+    };
+    let Some(decision) = thread::auto_moderate(&state, banned) else {
+        return Ok(());
+    };
+    match store.append(&[Pending::new(decision, ACTOR, Some(sequence))]).await {
+        Ok(_) => Ok(()),
+        // The thread changed since: the newer version gets its own decision,
+        // or a moderator already decided.
+        Err(StoreError::Clash) => Ok(()),
+        Err(err) => Err(err),
+    }
+}

@@ -1,0 +1,165 @@
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+    routing::{patch, post, put},
+    Router,
+};
+use serde_json::json;
+use shared::{
+    domain::{
+        project::Project,
+        thread::{self, EditThreadRequest, ModerateRequest, StartThread, StartThreadRequest, Thread},
+        vote::{self, VoteRequest},
+        Actor, Direction, ProjectId, ThreadId,
+    },
+    http::{ApiError, JsonBody, JsonWithBytes},
+};
+
+use super::{idempotent, path_id, with_retries, Attempt, Written};
+use crate::{store::Pending, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/projects/{project_id}/threads", post(start_thread))
+        .route("/threads/{thread_id}", patch(edit_thread))
+        .route("/threads/{thread_id}/vote", put(vote))
+        .route("/threads/{thread_id}/moderation", post(moderate))
+}
+
+impl AppState {
+    /// A thread's creation: enough to know it exists and where it belongs.
+    async fn thread_origin(&self, thread_id: ThreadId) -> Result<Option<Thread>, Attempt> {
+        let first = self.store.first(&self.store.subjects().thread(thread_id)).await?;
+        Ok(first.and_then(|(envelope, _)| Thread::apply(None, &envelope.event)))
+    }
+
+    async fn thread(&self, thread_id: ThreadId) -> Result<(Option<Thread>, u64), Attempt> {
+        let subject = self.store.subjects().thread(thread_id);
+        Ok(self.store.load(&subject, None, Thread::apply).await?)
+    }
+}
+
+fn pending(events: Vec<shared::events::Event>, actor: &Actor, expect: Option<u64>) -> Vec<Pending> {
+    events
+        .into_iter()
+        .map(|e| Pending::new(e, actor.user_id.as_str(), expect))
+        .collect()
+}
+
+/// Starts a thread (or a reply) on a project.
+#[tracing::instrument(skip_all, fields(project_id = %project_id))]
+async fn start_thread(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    Path(project_id): Path<String>,
+    body: JsonWithBytes<StartThreadRequest>,
+) -> Result<Response, ApiError> {
+    let project_id = path_id(&project_id, "project", ProjectId::parse)?;
+    let cmd = StartThread::parse(body.value)?;
+    let route = format!("POST /projects/{project_id}/threads");
+    idempotent(&state.idempotency, &actor, &headers, &route, &body.bytes, || async {
+        with_retries(|| async {
+            let project_subject = state.store.subjects().project(project_id);
+            let project = state
+                .store
+                .first(&project_subject)
+                .await?
+                .and_then(|(envelope, _)| Project::apply(None, &envelope.event));
+            let parent = match cmd.parent_thread_id {
+                Some(parent_id) => state.thread_origin(parent_id).await?,
+                None => None,
+            };
+            let thread_id = ThreadId::new();
+            let events = thread::start(project.as_ref(), parent.as_ref(), &actor, cmd.clone(), thread_id)?;
+            let seq = state.store.append(&pending(events, &actor, Some(0))).await?;
+            Ok(Written::new(StatusCode::CREATED, json!({ "thread_id": thread_id }), seq)?
+                .at(format!("/threads/{thread_id}")))
+        })
+        .await
+    })
+    .await
+}
+
+/// Edits a thread's message; author only. The thread goes back to moderation.
+#[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
+async fn edit_thread(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(thread_id): Path<String>,
+    JsonBody(body): JsonBody<EditThreadRequest>,
+) -> Result<Written, ApiError> {
+    let thread_id = path_id(&thread_id, "thread", ThreadId::parse)?;
+    let message = body.parse()?;
+    with_retries(|| async {
+        let (thread, version) = state.thread(thread_id).await?;
+        let events = thread::edit(thread.as_ref(), &actor, message.clone())?;
+        let seq = state.store.append(&pending(events, &actor, Some(version))).await?;
+        Ok(Written::new(StatusCode::OK, json!({ "thread_id": thread_id }), seq)?)
+    })
+    .await
+}
+
+/// Sets or withdraws the caller's vote. The vote's own subject, written with
+/// its expected last sequence, makes one vote per user and thread.
+#[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
+async fn vote(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(thread_id): Path<String>,
+    JsonBody(body): JsonBody<VoteRequest>,
+) -> Result<Written, ApiError> {
+    let thread_id = path_id(&thread_id, "thread", ThreadId::parse)?;
+    let direction = body.parse()?;
+    let thread = state.thread_origin(thread_id).await.map_err(|e| match e {
+        Attempt::Api(e) => e,
+        Attempt::Store(e) => e.into(),
+    })?;
+    let subject = state.store.subjects().vote(thread_id, &actor.user_id);
+    with_retries(|| async {
+        let (current, version) = match state.store.last(&subject).await? {
+            Some((envelope, seq)) => (vote::apply(Direction::None, &envelope.event), seq),
+            None => (Direction::None, 0),
+        };
+        let events = vote::cast(thread.as_ref(), current, &actor, direction)?;
+        let seq = match events.as_slice() {
+            [] => version,
+            _ => state.store.append(&pending(events, &actor, Some(version))).await?,
+        };
+        Ok(Written::new(
+            StatusCode::OK,
+            json!({ "thread_id": thread_id, "direction": direction }),
+            seq,
+        )?)
+    })
+    .await
+}
+
+/// A moderator's decision, overriding the automatic one.
+#[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
+async fn moderate(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    Path(thread_id): Path<String>,
+    body: JsonWithBytes<ModerateRequest>,
+) -> Result<Response, ApiError> {
+    let thread_id = path_id(&thread_id, "thread", ThreadId::parse)?;
+    let decision = body.value.parse()?;
+    let route = format!("POST /threads/{thread_id}/moderation");
+    idempotent(&state.idempotency, &actor, &headers, &route, &body.bytes, || async {
+        with_retries(|| async {
+            let (thread, version) = state.thread(thread_id).await?;
+            let events = thread::moderate(thread.as_ref(), &actor, decision.clone())?;
+            let seq = state.store.append(&pending(events, &actor, Some(version))).await?;
+            Ok(Written::new(
+                StatusCode::OK,
+                json!({ "thread_id": thread_id, "status": decision.status }),
+                seq,
+            )?)
+        })
+        .await
+    })
+    .await
+}
