@@ -23,8 +23,16 @@ const MAX_KEY_CHARS: usize = 255;
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "lowercase")]
 enum Record {
-    Pending { fingerprint: String, since_ms: i128 },
-    Done { fingerprint: String, status: u16, body: serde_json::Value, headers: Vec<(String, String)> },
+    Pending {
+        fingerprint: String,
+        since_ms: i128,
+    },
+    Done {
+        fingerprint: String,
+        status: u16,
+        body: serde_json::Value,
+        headers: Vec<(String, String)>,
+    },
 }
 
 #[derive(Clone)]
@@ -52,7 +60,11 @@ fn now_ms() -> i128 {
 }
 
 impl Idempotency {
-    pub async fn open(js: &jetstream::Context, stream: &str, replicas: usize) -> anyhow::Result<Self> {
+    pub async fn open(
+        js: &jetstream::Context,
+        stream: &str,
+        replicas: usize,
+    ) -> anyhow::Result<Self> {
         let kv = js
             .create_or_update_key_value(kv::Config {
                 bucket: format!("{stream}_IDEMPOTENCY"),
@@ -82,15 +94,28 @@ impl Idempotency {
     }
 
     /// Claims `key` for this user and request, or finds its earlier response.
-    pub async fn begin(&self, actor: &Actor, route: &str, key: &str, body: &[u8]) -> Result<Outcome, ApiError> {
+    pub async fn begin(
+        &self,
+        actor: &Actor,
+        route: &str,
+        key: &str,
+        body: &[u8],
+    ) -> Result<Outcome, ApiError> {
         let store_key = digest_key(&format!("{}\n{key}", actor.user_id));
         let fingerprint = digest_key(&format!("{route}\n{}", String::from_utf8_lossy(body)));
-        let pending = Record::Pending { fingerprint: fingerprint.clone(), since_ms: now_ms() };
+        let pending = Record::Pending {
+            fingerprint: fingerprint.clone(),
+            since_ms: now_ms(),
+        };
         let encoded = Bytes::from(serde_json::to_vec(&pending).map_err(anyhow::Error::from)?);
         for _ in 0..3 {
             match self.kv.create(&store_key, encoded.clone()).await {
                 Ok(revision) => {
-                    return Ok(Outcome::Proceed(Claim { key: store_key, fingerprint, revision }));
+                    return Ok(Outcome::Proceed(Claim {
+                        key: store_key,
+                        fingerprint,
+                        revision,
+                    }));
                 }
                 Err(err) if err.kind() == kv::CreateErrorKind::AlreadyExists => {}
                 Err(err) => return Err(ApiError::Unavailable(err.to_string())),
@@ -101,15 +126,26 @@ impl Idempotency {
                 .await
                 .map_err(|e| ApiError::Unavailable(e.to_string()))?;
             let Some(entry) = entry else { continue };
-            let record: Record = serde_json::from_slice(&entry.value).map_err(anyhow::Error::from)?;
+            let record: Record =
+                serde_json::from_slice(&entry.value).map_err(anyhow::Error::from)?;
             match record {
-                Record::Done { fingerprint: seen, .. } | Record::Pending { fingerprint: seen, .. } if seen != fingerprint => {
+                Record::Done {
+                    fingerprint: seen, ..
+                }
+                | Record::Pending {
+                    fingerprint: seen, ..
+                } if seen != fingerprint => {
                     return Err(ApiError::Validation(vec![shared::domain::FieldError::new(
                         "Idempotency-Key",
                         "this key was used for a different request",
                     )]));
                 }
-                Record::Done { status, body, headers, .. } => {
+                Record::Done {
+                    status,
+                    body,
+                    headers,
+                    ..
+                } => {
                     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
                     let mut response = (status, axum::Json(body)).into_response();
                     for (name, value) in headers {
@@ -133,8 +169,16 @@ impl Idempotency {
                         ));
                     }
                     // The request that claimed it died: take the claim over.
-                    if let Ok(revision) = self.kv.update(&store_key, encoded.clone(), entry.revision).await {
-                        return Ok(Outcome::Proceed(Claim { key: store_key, fingerprint, revision }));
+                    if let Ok(revision) = self
+                        .kv
+                        .update(&store_key, encoded.clone(), entry.revision)
+                        .await
+                    {
+                        return Ok(Outcome::Proceed(Claim {
+                            key: store_key,
+                            fingerprint,
+                            revision,
+                        }));
                     }
                 }
             }
@@ -146,16 +190,30 @@ impl Idempotency {
 
     /// Records the response of a claimed request (successes only; a failed
     /// request releases its key so that it can be retried).
-    pub async fn finish(&self, claim: Claim, status: StatusCode, body: &serde_json::Value, headers: &[(&str, String)]) {
+    pub async fn finish(
+        &self,
+        claim: Claim,
+        status: StatusCode,
+        body: &serde_json::Value,
+        headers: &[(&str, String)],
+    ) {
         let result = if status.is_success() {
             let record = Record::Done {
                 fingerprint: claim.fingerprint,
                 status: status.as_u16(),
                 body: body.clone(),
-                headers: headers.iter().map(|(n, v)| ((*n).to_owned(), v.clone())).collect(),
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| ((*n).to_owned(), v.clone()))
+                    .collect(),
             };
             match serde_json::to_vec(&record) {
-                Ok(bytes) => self.kv.update(&claim.key, bytes.into(), claim.revision).await.map(|_| ()).map_err(|e| e.to_string()),
+                Ok(bytes) => self
+                    .kv
+                    .update(&claim.key, bytes.into(), claim.revision)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             }
         } else {

@@ -13,7 +13,7 @@ use shared::{
     auth::Jwt,
     config::{self, Environment, NatsConfig, SecretString},
     domain::thread::BannedWords,
-    http::{finish_router, serve, ReadinessCheck},
+    http::{ReadinessCheck, finish_router, serve},
     metrics::Metrics,
 };
 use tokio::{net::TcpListener, sync::watch};
@@ -77,14 +77,20 @@ impl App {
     /// Connects to NATS (waiting, bounded), declares the stream, the
     /// idempotency bucket and the moderator's consumer.
     pub async fn build(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
-        let client = shared::nats::connect(&config.nats, "command-api", config.startup_timeout).await?;
+        let client =
+            shared::nats::connect(&config.nats, "command-api", config.startup_timeout).await?;
         let js = async_nats::jetstream::new(client.clone());
         let stream = shared::nats::ensure_stream(&js, &config.nats, config.startup_timeout).await?;
         let idempotency = Idempotency::open(&js, &config.nats.stream, config.nats.replicas).await?;
         let store = EventStore::new(client.clone(), js, stream.clone(), config.nats.subjects());
         let consumer = moderator::ensure_consumer(&stream, &store).await?;
         let (stop_moderator, stop) = watch::channel(false);
-        let moderator = tokio::spawn(moderator::run(consumer, store.clone(), config.banned_words.clone(), stop));
+        let moderator = tokio::spawn(moderator::run(
+            consumer,
+            store.clone(),
+            config.banned_words.clone(),
+            stop,
+        ));
 
         let state = AppState {
             store,
@@ -103,7 +109,13 @@ impl App {
             })
         });
         let router = finish_router(routes::router().with_state(state), metrics, ready);
-        Ok(Self { listener, router, client, moderator, stop_moderator })
+        Ok(Self {
+            listener,
+            router,
+            client,
+            moderator,
+            stop_moderator,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -112,7 +124,10 @@ impl App {
 
     /// Serves until `shutdown` resolves, then drains requests, stops the
     /// moderator and flushes NATS.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "command-api listening");
         let served = serve(self.listener, self.router, shutdown).await;
         let _ = self.stop_moderator.send(true);

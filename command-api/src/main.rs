@@ -34,7 +34,10 @@ async fn serve() -> anyhow::Result<()> {
     telemetry::init("command-api");
     let config = Config::from_env()?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    App::build(config, listener).await?.run_until_stopped(shutdown_signal()).await
+    App::build(config, listener)
+        .await?
+        .run_until_stopped(shutdown_signal())
+        .await
 }
 
 fn token(args: &[String]) -> anyhow::Result<()> {
@@ -44,8 +47,17 @@ fn token(args: &[String]) -> anyhow::Result<()> {
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
-            "--role" => roles.push(it.next().ok_or_else(|| anyhow::anyhow!("--role needs a value"))?.as_str()),
-            "--ttl" => ttl = it.next().ok_or_else(|| anyhow::anyhow!("--ttl needs a value"))?.parse()?,
+            "--role" => roles.push(
+                it.next()
+                    .ok_or_else(|| anyhow::anyhow!("--role needs a value"))?
+                    .as_str(),
+            ),
+            "--ttl" => {
+                ttl = it
+                    .next()
+                    .ok_or_else(|| anyhow::anyhow!("--ttl needs a value"))?
+                    .parse()?
+            }
             other if sub.is_none() && !other.starts_with("--") => sub = Some(other),
             other => anyhow::bail!("unexpected argument {other:?}\n{USAGE}"),
         }

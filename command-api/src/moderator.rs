@@ -5,10 +5,13 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer::pull, AckKind};
+use async_nats::jetstream::{self, AckKind, consumer::pull};
 use futures::StreamExt;
 use shared::{
-    domain::{thread::{self, BannedWords, Thread}, ModerationStatus},
+    domain::{
+        ModerationStatus,
+        thread::{self, BannedWords, Thread},
+    },
     events::{Envelope, Event},
 };
 use tokio::sync::watch;
@@ -17,7 +20,10 @@ use crate::store::{EventStore, Pending, StoreError};
 
 pub const ACTOR: &str = "system:moderator";
 
-pub async fn ensure_consumer(stream: &jetstream::stream::Stream, store: &EventStore) -> anyhow::Result<jetstream::consumer::PullConsumer> {
+pub async fn ensure_consumer(
+    stream: &jetstream::stream::Stream,
+    store: &EventStore,
+) -> anyhow::Result<jetstream::consumer::PullConsumer> {
     let config = pull::Config {
         durable_name: Some("moderator".into()),
         description: Some("automatic moderation of new and edited threads".into()),
@@ -35,7 +41,12 @@ pub async fn ensure_consumer(stream: &jetstream::stream::Stream, store: &EventSt
 }
 
 /// Decides every pending thread event until `stop` turns true.
-pub async fn run(consumer: jetstream::consumer::PullConsumer, store: EventStore, banned: BannedWords, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    consumer: jetstream::consumer::PullConsumer,
+    store: EventStore,
+    banned: BannedWords,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut backoff = Duration::from_millis(100);
     while !*stop.borrow() {
         let mut messages = match consumer.messages().await {
@@ -82,7 +93,11 @@ pub async fn run(consumer: jetstream::consumer::PullConsumer, store: EventStore,
     }
 }
 
-async fn decide(message: &jetstream::Message, store: &EventStore, banned: &BannedWords) -> Result<(), StoreError> {
+async fn decide(
+    message: &jetstream::Message,
+    store: &EventStore,
+    banned: &BannedWords,
+) -> Result<(), StoreError> {
     let envelope = Envelope::from_json(&message.payload).map_err(|source| StoreError::Corrupt {
         subject: message.subject.to_string(),
         source,
@@ -92,14 +107,24 @@ async fn decide(message: &jetstream::Message, store: &EventStore, banned: &Banne
         .map(|info| info.stream_sequence)
         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
     let state = match envelope.event {
-        Event::ThreadStarted { thread_id, project_id, message, author, .. } => Thread {
+        Event::ThreadStarted {
+            thread_id,
+            project_id,
+            message,
+            author,
+            ..
+        } => Thread {
             id: thread_id,
             project_id,
             author,
             message,
             status: ModerationStatus::Pending,
         },
-        Event::ThreadEdited { thread_id, project_id, message } => Thread {
+        Event::ThreadEdited {
+            thread_id,
+            project_id,
+            message,
+        } => Thread {
             id: thread_id,
             project_id,
             // Not needed for the decision.
@@ -112,7 +137,10 @@ async fn decide(message: &jetstream::Message, store: &EventStore, banned: &Banne
     let Some(decision) = thread::auto_moderate(&state, banned) else {
         return Ok(());
     };
-    match store.append(&[Pending::new(decision, ACTOR, Some(sequence))]).await {
+    match store
+        .append(&[Pending::new(decision, ACTOR, Some(sequence))])
+        .await
+    {
         Ok(_) => Ok(()),
         // The thread changed since: the newer version gets its own decision,
         // or a moderator already decided.

@@ -50,8 +50,18 @@ pub struct EventStore {
 }
 
 impl EventStore {
-    pub fn new(client: async_nats::Client, js: jetstream::Context, stream: jetstream::stream::Stream, subjects: Subjects) -> Self {
-        Self { client, js, stream, subjects }
+    pub fn new(
+        client: async_nats::Client,
+        js: jetstream::Context,
+        stream: jetstream::stream::Stream,
+        subjects: Subjects,
+    ) -> Self {
+        Self {
+            client,
+            js,
+            stream,
+            subjects,
+        }
     }
 
     pub fn subjects(&self) -> &Subjects {
@@ -76,7 +86,11 @@ impl EventStore {
     ) -> Result<(S, u64), StoreError> {
         let mut last = 0;
         loop {
-            match self.stream.direct_get_next_for_subject(subject, Some(last + 1)).await {
+            match self
+                .stream
+                .direct_get_next_for_subject(subject, Some(last + 1))
+                .await
+            {
                 Ok(message) => {
                     let envelope = decode(subject, &message.payload)?;
                     state = fold(state, &envelope.event);
@@ -90,12 +104,18 @@ impl EventStore {
 
     /// The first event of `subject`, with its sequence.
     pub async fn first(&self, subject: &str) -> Result<Option<(Envelope, u64)>, StoreError> {
-        self.single(self.stream.direct_get_first_for_subject(subject).await, subject)
+        self.single(
+            self.stream.direct_get_first_for_subject(subject).await,
+            subject,
+        )
     }
 
     /// The last event of `subject`, with its sequence.
     pub async fn last(&self, subject: &str) -> Result<Option<(Envelope, u64)>, StoreError> {
-        self.single(self.stream.direct_get_last_for_subject(subject).await, subject)
+        self.single(
+            self.stream.direct_get_last_for_subject(subject).await,
+            subject,
+        )
     }
 
     fn single(
@@ -127,7 +147,10 @@ impl EventStore {
         let mut headers = HeaderMap::new();
         headers.insert(NATS_MESSAGE_ID, pending.envelope.id.to_string().as_str());
         if let Some(expect) = pending.expect {
-            headers.insert(NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, expect.to_string().as_str());
+            headers.insert(
+                NATS_EXPECTED_LAST_SUBJECT_SEQUENCE,
+                expect.to_string().as_str(),
+            );
         }
         headers.insert("Flow-Event-Type", pending.envelope.event.name());
         if let Some((id, index, commit)) = batch {
@@ -140,7 +163,11 @@ impl EventStore {
         headers
     }
 
-    async fn publish_acked(&self, pending: &Pending, headers: HeaderMap) -> Result<u64, StoreError> {
+    async fn publish_acked(
+        &self,
+        pending: &Pending,
+        headers: HeaderMap,
+    ) -> Result<u64, StoreError> {
         let subject = pending.envelope.event.subject(&self.subjects);
         let payload = pending.envelope.to_json().into();
         let ack = self

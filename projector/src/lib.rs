@@ -7,15 +7,15 @@ pub mod runner;
 use std::{
     future::Future,
     net::SocketAddr,
-    sync::{atomic::Ordering, Arc},
+    sync::{Arc, atomic::Ordering},
     time::Duration,
 };
 
-use axum::{extract::State, routing::get, Json, Router};
+use axum::{Json, Router, extract::State, routing::get};
 use prometheus_client::metrics::gauge::ConstGauge;
 use shared::{
     config::{self, MongoConfig, NatsConfig},
-    http::{finish_router, serve, ReadinessCheck},
+    http::{ReadinessCheck, finish_router, serve},
     metrics::Metrics,
     readmodel::ReadModel,
 };
@@ -87,13 +87,15 @@ pub struct App {
 
 impl App {
     pub async fn build(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
-        let client = shared::nats::connect(&config.nats, "projector", config.startup_timeout).await?;
+        let client =
+            shared::nats::connect(&config.nats, "projector", config.startup_timeout).await?;
         let js = async_nats::jetstream::new(client.clone());
         let stream = shared::nats::ensure_stream(&js, &config.nats, config.startup_timeout).await?;
         let model = ReadModel::connect(&config.mongo, "projector", config.startup_timeout).await?;
         model.ensure_indexes().await?;
         let subjects = config.nats.subjects();
-        let consumer = runner::ensure_consumer(&stream, &config.durable, &subjects, config.batch_size).await?;
+        let consumer =
+            runner::ensure_consumer(&stream, &config.durable, &subjects, config.batch_size).await?;
         let status = Arc::new(Status::default());
         status.store_ok.store(true, Ordering::Relaxed);
 
@@ -121,7 +123,10 @@ impl App {
         });
         let api = Router::new()
             .route("/status", get(status_json))
-            .with_state(HttpState { status: status.clone(), max_lag });
+            .with_state(HttpState {
+                status: status.clone(),
+                max_lag,
+            });
         let router = finish_router(api, metrics, ready);
         let runner = Runner {
             stream: stream.clone(),
@@ -133,7 +138,14 @@ impl App {
             batch_size: config.batch_size,
             status: status.clone(),
         };
-        Ok(Self { listener, router, runner, client, stream, status })
+        Ok(Self {
+            listener,
+            router,
+            runner,
+            client,
+            stream,
+            status,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -142,11 +154,19 @@ impl App {
 
     /// Projects and serves until `shutdown` resolves; the batch in hand is
     /// finished and acknowledged, then NATS is drained.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "projector listening");
         let (stop_tx, stop_rx) = watch::channel(false);
         let runner = tokio::spawn(self.runner.run(stop_rx.clone()));
-        let heartbeat = tokio::spawn(heartbeat(self.client.clone(), self.stream.clone(), self.status.clone(), stop_rx));
+        let heartbeat = tokio::spawn(heartbeat(
+            self.client.clone(),
+            self.stream.clone(),
+            self.status.clone(),
+            stop_rx,
+        ));
         let stop = stop_tx.clone();
         let served = serve(self.listener, self.router, async move {
             shutdown.await;
@@ -159,7 +179,10 @@ impl App {
         if let Err(err) = self.client.drain().await {
             tracing::warn!(%err, "NATS drain failed");
         }
-        tracing::info!(position = self.status.position.load(Ordering::Relaxed), "projector stopped");
+        tracing::info!(
+            position = self.status.position.load(Ordering::Relaxed),
+            "projector stopped"
+        );
         served?;
         projected??;
         Ok(())
@@ -175,7 +198,13 @@ async fn heartbeat(
     mut stop: watch::Receiver<bool>,
 ) {
     let subjects = {
-        let name = stream.cached_info().config.subjects.first().cloned().unwrap_or_default();
+        let name = stream
+            .cached_info()
+            .config
+            .subjects
+            .first()
+            .cloned()
+            .unwrap_or_default();
         shared::events::Subjects::new(name.trim_end_matches(".evt.>").to_owned())
     };
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -185,7 +214,9 @@ async fn heartbeat(
             _ = stop.changed() => return,
         }
         if let Ok(info) = stream.get_info().await {
-            status.stream_last.fetch_max(info.state.last_sequence, Ordering::Relaxed);
+            status
+                .stream_last
+                .fetch_max(info.state.last_sequence, Ordering::Relaxed);
         }
         runner::announce(&client, &subjects, &status).await;
     }
@@ -212,7 +243,10 @@ fn register_metrics(metrics: &Metrics, status: &Arc<Status>) {
     #[derive(Debug)]
     struct Read(Arc<Status>, fn(&Status) -> u64, bool);
     impl prometheus_client::encoding::EncodeMetric for Read {
-        fn encode(&self, encoder: prometheus_client::encoding::MetricEncoder<'_>) -> std::fmt::Result {
+        fn encode(
+            &self,
+            encoder: prometheus_client::encoding::MetricEncoder<'_>,
+        ) -> std::fmt::Result {
             let value = (self.1)(&self.0) as i64;
             if self.2 {
                 prometheus_client::metrics::counter::ConstCounter::new(value as u64).encode(encoder)
@@ -230,13 +264,48 @@ fn register_metrics(metrics: &Metrics, status: &Arc<Status>) {
     }
     impl prometheus_client::metrics::TypedMetric for Read {}
     let entries: [(&str, &str, fn(&Status) -> u64, bool); 7] = [
-        ("projector_position", "Stream sequence up to which every event is applied", |s| s.position.load(Ordering::Relaxed), false),
-        ("projector_stream_last", "The stream's last sequence", |s| s.stream_last.load(Ordering::Relaxed), false),
-        ("projector_lag_events", "Events stored but not yet applied", Status::lag, false),
-        ("projector_applied_events", "Events applied", |s| s.applied_events.load(Ordering::Relaxed), true),
-        ("projector_batches", "Batches written", |s| s.batches.load(Ordering::Relaxed), true),
-        ("projector_parked_events", "Events that could not be applied and were parked", |s| s.parked.load(Ordering::Relaxed), true),
-        ("projector_redelivered_events", "Events delivered more than once", |s| s.redelivered.load(Ordering::Relaxed), true),
+        (
+            "projector_position",
+            "Stream sequence up to which every event is applied",
+            |s| s.position.load(Ordering::Relaxed),
+            false,
+        ),
+        (
+            "projector_stream_last",
+            "The stream's last sequence",
+            |s| s.stream_last.load(Ordering::Relaxed),
+            false,
+        ),
+        (
+            "projector_lag_events",
+            "Events stored but not yet applied",
+            Status::lag,
+            false,
+        ),
+        (
+            "projector_applied_events",
+            "Events applied",
+            |s| s.applied_events.load(Ordering::Relaxed),
+            true,
+        ),
+        (
+            "projector_batches",
+            "Batches written",
+            |s| s.batches.load(Ordering::Relaxed),
+            true,
+        ),
+        (
+            "projector_parked_events",
+            "Events that could not be applied and were parked",
+            |s| s.parked.load(Ordering::Relaxed),
+            true,
+        ),
+        (
+            "projector_redelivered_events",
+            "Events delivered more than once",
+            |s| s.redelivered.load(Ordering::Relaxed),
+            true,
+        ),
     ];
     for (name, help, read, counter) in entries {
         metrics.register(name, help, Read(status.clone(), read, counter));

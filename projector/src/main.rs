@@ -19,5 +19,8 @@ async fn main() -> ExitCode {
 async fn run() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    App::build(config, listener).await?.run_until_stopped(shutdown_signal()).await
+    App::build(config, listener)
+        .await?
+        .run_until_stopped(shutdown_signal())
+        .await
 }

@@ -2,7 +2,7 @@
 //! sequence becomes update statements guarded by the documents' `seq`, so a
 //! statement applied twice changes nothing the second time.
 
-use mongodb::bson::{doc, Bson, Document};
+use mongodb::bson::{Bson, Document, doc};
 use shared::{
     domain::{Direction, ModerationStatus, ThreadType},
     events::{Envelope, Event},
@@ -65,7 +65,13 @@ fn tags(tags: &[shared::domain::Tag]) -> Vec<String> {
 pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
     match &envelope.event {
         Event::ProjectNameClaimed { .. } => Vec::new(),
-        Event::ProjectProposed { project_id, project_name, tagline, tags: project_tags, proposer } => {
+        Event::ProjectProposed {
+            project_id,
+            project_name,
+            tagline,
+            tags: project_tags,
+            proposer,
+        } => {
             vec![Write::create(
                 PROJECTS,
                 project_id.to_string(),
@@ -83,13 +89,23 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
                 },
             )]
         }
-        Event::ProjectTagsChanged { project_id, tags: project_tags } => vec![Write::guarded(
+        Event::ProjectTagsChanged {
+            project_id,
+            tags: project_tags,
+        } => vec![Write::guarded(
             PROJECTS,
             project_id.to_string(),
             seq,
             doc! {"$set": {"tags": tags(project_tags)}},
         )],
-        Event::ThreadStarted { thread_id, project_id, parent_thread_id, thread_type, message, author } => {
+        Event::ThreadStarted {
+            thread_id,
+            project_id,
+            parent_thread_id,
+            thread_type,
+            message,
+            author,
+        } => {
             let mut writes = vec![Write::create(
                 THREADS,
                 thread_id.to_string(),
@@ -131,7 +147,9 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
             }
             writes
         }
-        Event::ThreadEdited { thread_id, message, .. } => vec![Write::guarded(
+        Event::ThreadEdited {
+            thread_id, message, ..
+        } => vec![Write::guarded(
             THREADS,
             thread_id.to_string(),
             seq,
@@ -141,13 +159,20 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
                 "status": ModerationStatus::Pending.as_str(),
             }},
         )],
-        Event::ThreadModerated { thread_id, status, .. } => vec![Write::guarded(
+        Event::ThreadModerated {
+            thread_id, status, ..
+        } => vec![Write::guarded(
             THREADS,
             thread_id.to_string(),
             seq,
             doc! {"$set": {"status": status.as_str()}},
         )],
-        Event::VoteCast { thread_id, direction, previous, .. } => {
+        Event::VoteCast {
+            thread_id,
+            direction,
+            previous,
+            ..
+        } => {
             let (up, down) = vote_delta(*direction, *previous);
             vec![Write::guarded(
                 THREADS,
@@ -190,7 +215,10 @@ mod tests {
             }),
         );
         assert_eq!(writes.len(), 1);
-        assert_eq!(writes[0].filter, doc! {"_id": thread_id.to_string(), "seq": {"$lt": 42_i64}});
+        assert_eq!(
+            writes[0].filter,
+            doc! {"_id": thread_id.to_string(), "seq": {"$lt": 42_i64}}
+        );
         assert_eq!(
             writes[0].update,
             doc! {"$inc": {"up_vote": -1_i64, "down_vote": 1_i64, "score": -2_i64}, "$set": {"seq": 42_i64}}
@@ -214,6 +242,9 @@ mod tests {
         let collections: Vec<&str> = writes.iter().map(|w| w.collection).collect();
         assert_eq!(collections, [THREADS, PROJECTS, THREADS]);
         assert!(writes[0].upsert && !writes[1].upsert && !writes[2].upsert);
-        assert_eq!(writes[2].filter.get_str("_id").expect("id"), parent.to_string());
+        assert_eq!(
+            writes[2].filter.get_str("_id").expect("id"),
+            parent.to_string()
+        );
     }
 }

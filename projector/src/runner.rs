@@ -5,29 +5,28 @@
 use std::{
     collections::BTreeMap,
     sync::{
-        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::Duration,
 };
 
 use anyhow::Context as _;
 use async_nats::jetstream::{
-    self,
-    consumer::{pull, AckPolicy, DeliverPolicy, PullConsumer},
+    self, AckKind,
+    consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull},
     stream::Stream as JsStream,
-    AckKind,
 };
 use futures::StreamExt;
-use mongodb::bson::{doc, Document};
+use mongodb::bson::{Document, doc};
 use shared::{
     events::{Envelope, Subjects},
     nats::PositionAnnouncement,
-    readmodel::{ReadModel, POSITION_ID},
+    readmodel::{POSITION_ID, ReadModel},
 };
 use tokio::sync::watch;
 
-use crate::projection::{writes, Write};
+use crate::projection::{Write, writes};
 
 /// What the projector reports about itself.
 #[derive(Debug, Default)]
@@ -61,7 +60,12 @@ pub struct Runner {
 }
 
 /// Creates the durable consumer or updates it to the current configuration.
-pub async fn ensure_consumer(stream: &JsStream, durable: &str, subjects: &Subjects, batch_size: usize) -> anyhow::Result<PullConsumer> {
+pub async fn ensure_consumer(
+    stream: &JsStream,
+    durable: &str,
+    subjects: &Subjects,
+    batch_size: usize,
+) -> anyhow::Result<PullConsumer> {
     let config = pull::Config {
         durable_name: Some(durable.to_owned()),
         description: Some("projects events into the MongoDB read model".into()),
@@ -83,15 +87,25 @@ impl Runner {
     /// Applies the stream until `stop` turns true; the batch in hand is
     /// finished and acknowledged first.
     pub async fn run(self, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
-        let mut position = self.model.position().await.context("cannot read the projector position")?;
+        let mut position = self
+            .model
+            .position()
+            .await
+            .context("cannot read the projector position")?;
         self.status.position.store(position, Ordering::Relaxed);
         let mut backoff = Duration::from_millis(100);
         'consume: while !*stop.borrow() {
             // Start delivery right after what is durably applied: anything
             // delivered but not acknowledged before a crash comes again, in order.
-            if let Err(err) = self.stream.reset_consumer(&self.durable, Some(position + 1)).await {
+            if let Err(err) = self
+                .stream
+                .reset_consumer(&self.durable, Some(position + 1))
+                .await
+            {
                 tracing::warn!(%err, "cannot reset the consumer; retrying");
-                if sleep_or_stop(&mut stop, &mut backoff).await { break; }
+                if sleep_or_stop(&mut stop, &mut backoff).await {
+                    break;
+                }
                 continue;
             }
             let messages = match self
@@ -106,7 +120,9 @@ impl Runner {
                 Ok(messages) => messages,
                 Err(err) => {
                     tracing::warn!(%err, "cannot consume; retrying");
-                    if sleep_or_stop(&mut stop, &mut backoff).await { break; }
+                    if sleep_or_stop(&mut stop, &mut backoff).await {
+                        break;
+                    }
                     continue;
                 }
             };
@@ -117,7 +133,9 @@ impl Runner {
                     chunk = chunks.next() => chunk,
                     _ = stop.changed() => break 'consume,
                 };
-                let Some(chunk) = chunk else { continue 'consume };
+                let Some(chunk) = chunk else {
+                    continue 'consume;
+                };
                 let mut batch = Vec::with_capacity(chunk.len());
                 for message in chunk {
                     match message {
@@ -163,7 +181,11 @@ impl Runner {
             }
             if seq != position + 1 && !self.missing_from_stream(position + 1, seq).await? {
                 // Something before this event was not delivered yet: go back for it.
-                tracing::warn!(expected = position + 1, got = seq, "gap in delivery; rewinding");
+                tracing::warn!(
+                    expected = position + 1,
+                    got = seq,
+                    "gap in delivery; rewinding"
+                );
                 gap = true;
                 break;
             }
@@ -184,7 +206,7 @@ impl Runner {
         let events = to_ack.len() as u64;
         let mut backoff = Duration::from_millis(100);
         loop {
-            match self.write(&writes_in_order, &parked, position).await {
+            match write_batch(&self.model, &writes_in_order, &parked, position).await {
                 Ok(()) => break,
                 Err(err) => {
                     self.status.store_ok.store(false, Ordering::Relaxed);
@@ -205,12 +227,22 @@ impl Runner {
             }
         }
         self.status.position.store(position, Ordering::Relaxed);
-        self.status.stream_last.fetch_max(stream_last.max(position), Ordering::Relaxed);
-        self.status.applied_events.fetch_add(events, Ordering::Relaxed);
+        self.status
+            .stream_last
+            .fetch_max(stream_last.max(position), Ordering::Relaxed);
+        self.status
+            .applied_events
+            .fetch_add(events, Ordering::Relaxed);
         self.status.batches.fetch_add(1, Ordering::Relaxed);
-        self.status.parked.fetch_add(parked.len() as u64, Ordering::Relaxed);
+        self.status
+            .parked
+            .fetch_add(parked.len() as u64, Ordering::Relaxed);
         self.announce().await;
-        Ok(if gap { Applied::Gap(position) } else { Applied::Upto(position) })
+        Ok(if gap {
+            Applied::Gap(position)
+        } else {
+            Applied::Upto(position)
+        })
     }
 
     /// Whether every sequence in `from..until` is absent from the stream
@@ -226,55 +258,77 @@ impl Runner {
         Ok(true)
     }
 
-    /// Writes a batch: per collection one ordered multi-statement update, then
-    /// the parked events, then the position.
-    async fn write(&self, writes: &[Write], parked: &[Document], position: u64) -> anyhow::Result<()> {
-        let mut by_collection: BTreeMap<&'static str, Vec<Document>> = BTreeMap::new();
-        for write in writes {
-            by_collection.entry(write.collection).or_default().push(write.statement());
-        }
-        for (collection, statements) in by_collection {
-            for chunk in statements.chunks(1_000) {
-                let reply = self
-                    .model
-                    .db
-                    .run_command(doc! {"update": collection, "updates": chunk.to_vec(), "ordered": true})
-                    .await
-                    .with_context(|| format!("update of {collection} failed"))?;
-                if let Ok(errors) = reply.get_array("writeErrors") {
-                    if !errors.is_empty() {
-                        anyhow::bail!("update of {collection} reported errors: {errors:?}");
-                    }
-                }
-            }
-        }
-        if !parked.is_empty() {
-            let statements: Vec<Document> = parked
-                .iter()
-                .map(|p| doc! {"q": {"_id": p.get("_id").cloned()}, "u": {"$setOnInsert": p.clone()}, "upsert": true})
-                .collect();
-            self.model
-                .db
-                .run_command(doc! {"update": shared::readmodel::PARKED, "updates": statements, "ordered": true})
-                .await
-                .context("cannot record parked events")?;
-        }
-        self.model
-            .state
-            .update_one(
-                doc! {"_id": POSITION_ID},
-                doc! {"$max": {"position": position as i64}},
-            )
-            .upsert(true)
-            .await
-            .context("cannot record the position")?;
-        Ok(())
-    }
-
     /// Tells query-api how far the read model is.
     pub async fn announce(&self) {
         announce(&self.client, &self.subjects, &self.status).await;
     }
+}
+
+/// Writes a batch: per collection one ordered multi-statement update, then
+/// the parked events, then the position.
+pub async fn write_batch(
+    model: &ReadModel,
+    writes: &[Write],
+    parked: &[Document],
+    position: u64,
+) -> anyhow::Result<()> {
+    let mut by_collection: BTreeMap<&'static str, Vec<Document>> = BTreeMap::new();
+    for write in writes {
+        by_collection
+            .entry(write.collection)
+            .or_default()
+            .push(write.statement());
+    }
+    for (collection, statements) in by_collection {
+        for chunk in statements.chunks(1_000) {
+            let reply = model
+                .db
+                .run_command(
+                    doc! {"update": collection, "updates": chunk.to_vec(), "ordered": true},
+                )
+                .await
+                .with_context(|| format!("update of {collection} failed"))?;
+            if let Ok(errors) = reply.get_array("writeErrors") {
+                if !errors.is_empty() {
+                    anyhow::bail!("update of {collection} reported errors: {errors:?}");
+                }
+            }
+        }
+    }
+    if !parked.is_empty() {
+        let statements: Vec<Document> = parked
+            .iter()
+            .map(|p| doc! {"q": {"_id": p.get("_id").cloned()}, "u": {"$setOnInsert": p.clone()}, "upsert": true})
+            .collect();
+        model
+            .db
+            .run_command(
+                doc! {"update": shared::readmodel::PARKED, "updates": statements, "ordered": true},
+            )
+            .await
+            .context("cannot record parked events")?;
+    }
+    model
+        .state
+        .update_one(
+            doc! {"_id": POSITION_ID},
+            doc! {"$max": {"position": position as i64}},
+        )
+        .upsert(true)
+        .await
+        .context("cannot record the position")?;
+    Ok(())
+}
+
+/// Applies events (with their stream sequences, in order) to a read model,
+/// as the projector does: what tests and rebuilds use.
+pub async fn apply_events(model: &ReadModel, events: &[(u64, Envelope)]) -> anyhow::Result<()> {
+    let writes: Vec<Write> = events
+        .iter()
+        .flat_map(|(seq, envelope)| writes(*seq as i64, envelope))
+        .collect();
+    let position = events.iter().map(|(seq, _)| *seq).max().unwrap_or(0);
+    write_batch(model, &writes, &[], position).await
 }
 
 pub async fn announce(client: &async_nats::Client, subjects: &Subjects, status: &Status) {

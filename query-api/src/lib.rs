@@ -1,1 +1,163 @@
+//! query-api: serves listings and details from the MongoDB read documents.
 
+pub mod params;
+pub mod position;
+pub mod routes;
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{
+    extract::{Request, State},
+    http::HeaderValue,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
+use shared::{
+    config::{self, MongoConfig, NatsConfig},
+    http::{ApiError, ReadinessCheck, finish_router, serve},
+    metrics::Metrics,
+    readmodel::ReadModel,
+};
+use tokio::net::TcpListener;
+
+use crate::position::Position;
+
+pub const PROJECTION_POSITION: &str = "projection-position";
+pub const CONSISTENCY_TOKEN: &str = "consistency-token";
+
+/// query-api's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `FLOW_QUERY_API_ADDR`, default `127.0.0.1:8081`.
+    pub addr: SocketAddr,
+    pub nats: NatsConfig,
+    pub mongo: MongoConfig,
+    /// `FLOW_CONSISTENCY_WAIT_MS`: how long a read with a `Consistency-Token`
+    /// waits for its write, default 2 000.
+    pub consistency_wait: Duration,
+    /// `FLOW_MAX_LAG`: `/readyz` fails when the read model is more events behind, default 10 000.
+    pub max_lag: u64,
+    /// `FLOW_STARTUP_TIMEOUT_MS`, default 30 000.
+    pub startup_timeout: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self {
+            addr: config::listen_addr("FLOW_QUERY_API_ADDR", "127.0.0.1:8081")?,
+            nats: NatsConfig::from_env()?,
+            mongo: MongoConfig::from_env()?,
+            consistency_wait: config::millis_or("FLOW_CONSISTENCY_WAIT_MS", 2_000)?,
+            max_lag: config::parse_or("FLOW_MAX_LAG", 10_000u64)?,
+            startup_timeout: config::startup_timeout()?,
+        })
+    }
+
+    pub fn new(nats: NatsConfig, mongo: MongoConfig) -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            nats,
+            mongo,
+            consistency_wait: Duration::from_secs(2),
+            max_lag: 10_000,
+            startup_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub model: ReadModel,
+    pub position: Position,
+    pub consistency_wait: Duration,
+}
+
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    client: async_nats::Client,
+}
+
+impl App {
+    pub async fn build(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+        let client =
+            shared::nats::connect(&config.nats, "query-api", config.startup_timeout).await?;
+        let model = ReadModel::connect(&config.mongo, "query-api", config.startup_timeout).await?;
+        let initial = model.position().await?;
+        let position = Position::follow(&client, &config.nats.subjects(), initial).await?;
+        let state = AppState {
+            model: model.clone(),
+            position: position.clone(),
+            consistency_wait: config.consistency_wait,
+        };
+        let metrics = Arc::new(Metrics::new("query-api"));
+        let ready_client = client.clone();
+        let max_lag = config.max_lag;
+        let ready: ReadinessCheck = Arc::new(move || {
+            let nats = ready_client.connection_state();
+            let model = model.clone();
+            let p = position.current();
+            Box::pin(async move {
+                if nats != async_nats::connection::State::Connected {
+                    return Err(format!("NATS is {nats}"));
+                }
+                model.ping().await?;
+                let lag = p.stream_last.saturating_sub(p.position);
+                if lag > max_lag {
+                    return Err(format!("projection lag {lag} exceeds {max_lag} events"));
+                }
+                Ok(())
+            })
+        });
+        let api = routes::router().with_state(state.clone());
+        let router = finish_router(api, metrics, ready)
+            .layer(middleware::from_fn_with_state(state, read_your_writes));
+        Ok(Self {
+            listener,
+            router,
+            client,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.listener.local_addr()?, "query-api listening");
+        let served = serve(self.listener, self.router, shutdown).await;
+        if let Err(err) = self.client.drain().await {
+            tracing::warn!(%err, "NATS drain failed");
+        }
+        tracing::info!("query-api stopped");
+        served
+    }
+}
+
+/// Waits (bounded) for the write named by `Consistency-Token`, and tells
+/// every answer how far the read model is (`Projection-Position`).
+async fn read_your_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let token = req
+        .headers()
+        .get(CONSISTENCY_TOKEN)
+        .map(|t| t.to_str().ok().and_then(position::parse_token));
+    let mut response = match token {
+        Some(None) => ApiError::BadRequest(
+            "the Consistency-Token header is not a token a write gave out".into(),
+        )
+        .into_response(),
+        Some(Some(seq)) => {
+            state.position.wait_for(seq, state.consistency_wait).await;
+            next.run(req).await
+        }
+        None => next.run(req).await,
+    };
+    let position = state.position.current().position;
+    response
+        .headers_mut()
+        .insert(PROJECTION_POSITION, HeaderValue::from(position));
+    response
+}

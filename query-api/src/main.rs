@@ -1,1 +1,26 @@
-fn main() {}
+use std::process::ExitCode;
+
+use query_api::{App, Config};
+use shared::{startup::shutdown_signal, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    telemetry::init("query-api");
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "query-api failed");
+            eprintln!("query-api: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    App::build(config, listener)
+        .await?
+        .run_until_stopped(shutdown_signal())
+        .await
+}

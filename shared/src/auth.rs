@@ -6,7 +6,7 @@ use axum::{
     extract::{FromRef, FromRequestParts},
     http::{header::AUTHORIZATION, request::Parts},
 };
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -63,7 +63,8 @@ impl Jwt {
                 _ => "the token is malformed",
             }
         })?;
-        let user_id = UserId::parse(&data.claims.sub).map_err(|_| "the token's sub claim is invalid")?;
+        let user_id =
+            UserId::parse(&data.claims.sub).map_err(|_| "the token's sub claim is invalid")?;
         Ok(Actor {
             user_id,
             roles: data.claims.roles,
@@ -100,13 +101,20 @@ where
         let header = parts
             .headers
             .get(AUTHORIZATION)
-            .ok_or(ApiError::Unauthorized("an Authorization: Bearer token is required"))?;
+            .ok_or(ApiError::Unauthorized(
+                "an Authorization: Bearer token is required",
+            ))?;
         let token = header
             .to_str()
             .ok()
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
             .map(str::trim)
-            .ok_or(ApiError::Unauthorized("the Authorization header must be `Bearer <token>`"))?;
+            .ok_or(ApiError::Unauthorized(
+                "the Authorization header must be `Bearer <token>`",
+            ))?;
         let actor = jwt.verify(token).map_err(ApiError::Unauthorized)?;
         tracing::Span::current().record("user", actor.user_id.as_str());
         Ok(actor)
@@ -124,7 +132,9 @@ mod tests {
     #[test]
     fn a_minted_token_verifies_with_its_roles() {
         let keys = jwt("0123456789abcdef0123");
-        let actor = keys.verify(&keys.mint("alice", &["moderator"], 60)).expect("valid");
+        let actor = keys
+            .verify(&keys.mint("alice", &["moderator"], 60))
+            .expect("valid");
         assert_eq!(actor.user_id.as_str(), "alice");
         assert!(actor.is_moderator());
     }
@@ -139,7 +149,12 @@ mod tests {
         );
         assert_eq!(keys.verify("not.a.token"), Err("the token is malformed"));
         let expired = {
-            let claims = Claims { sub: "alice".into(), exp: 1_000, name: None, roles: vec![] };
+            let claims = Claims {
+                sub: "alice".into(),
+                exp: 1_000,
+                name: None,
+                roles: vec![],
+            };
             encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).expect("encodes")
         };
         assert_eq!(keys.verify(&expired), Err("the token has expired"));
@@ -149,6 +164,9 @@ mod tests {
             &keys.encoding,
         )
         .expect("encodes");
-        assert_eq!(keys.verify(&no_sub), Err("the token lacks a required claim (sub, exp)"));
+        assert_eq!(
+            keys.verify(&no_sub),
+            Err("the token lacks a required claim (sub, exp)")
+        );
     }
 }

@@ -6,7 +6,7 @@
 
 use std::{net::SocketAddr, str::FromStr, time::Duration};
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 pub use secrecy::{ExposeSecret, SecretString};
 
 use crate::events::Subjects;
@@ -109,7 +109,11 @@ impl NatsConfig {
         Ok(config)
     }
 
-    pub fn local(url: impl Into<String>, stream: impl Into<String>, prefix: impl Into<String>) -> Self {
+    pub fn local(
+        url: impl Into<String>,
+        stream: impl Into<String>,
+        prefix: impl Into<String>,
+    ) -> Self {
         Self {
             url: url.into(),
             stream: stream.into(),
@@ -125,7 +129,10 @@ impl NatsConfig {
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         };
         if !token_ok(&self.stream) {
-            bail!("FLOW_STREAM={:?} must be letters, digits, - or _", self.stream);
+            bail!(
+                "FLOW_STREAM={:?} must be letters, digits, - or _",
+                self.stream
+            );
         }
         if !self.subject_prefix.split('.').all(token_ok) {
             bail!(

@@ -5,15 +5,15 @@
 use std::{future::Future, pin::Pin, sync::Arc, time::Instant};
 
 use axum::{
+    Router,
     extract::{FromRequest, MatchedPath, Request, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
-    Router,
 };
 use bytes::Bytes;
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{Serialize, de::DeserializeOwned};
 use tokio::net::TcpListener;
 
 use crate::domain::{DomainError, FieldError};
@@ -95,7 +95,12 @@ impl ApiError {
 }
 
 /// Writes a problem+json response.
-pub fn problem(status: StatusCode, slug: &str, detail: String, errors: Option<&[FieldError]>) -> Response {
+pub fn problem(
+    status: StatusCode,
+    slug: &str,
+    detail: String,
+    errors: Option<&[FieldError]>,
+) -> Response {
     let kind = format!("/problems/{slug}");
     let body = Problem {
         kind: &kind,
@@ -107,7 +112,10 @@ pub fn problem(status: StatusCode, slug: &str, detail: String, errors: Option<&[
     let json = serde_json::to_vec(&body).unwrap_or_default();
     (
         status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        )],
         json,
     )
         .into_response()
@@ -211,10 +219,18 @@ async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Ap
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(content_type) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(content_type) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let mime = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
@@ -223,17 +239,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de);
     if value.is_ok() {
-        de.end()
-            .map_err(|e| ApiError::BadRequest(format!("the request body is not valid JSON: {e}")))?;
+        de.end().map_err(|e| {
+            ApiError::BadRequest(format!("the request body is not valid JSON: {e}"))
+        })?;
     }
     value.map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data if path != "." && !path.starts_with('[') => ApiError::Validation(vec![FieldError::new(
-                path,
-                data_error_message(&inner),
-            )]),
+            serde_json::error::Category::Data if path != "." && !path.starts_with('[') => {
+                ApiError::Validation(vec![FieldError::new(path, data_error_message(&inner))])
+            }
             serde_json::error::Category::Data => {
                 ApiError::BadRequest(format!("the request body must be a JSON object: {inner}"))
             }
@@ -263,7 +279,10 @@ struct OpsState {
 /// `/healthz`, `/readyz` and `/metrics`.
 pub fn ops_router(metrics: Arc<Metrics>, ready: ReadinessCheck) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .with_state(OpsState { metrics, ready })
@@ -313,14 +332,26 @@ async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) 
     let method = req.method().to_string();
     let started = Instant::now();
     let mut response = next.run(req).await;
-    if response.status() == StatusCode::METHOD_NOT_ALLOWED && response.headers().get(header::CONTENT_TYPE).is_none() {
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && response.headers().get(header::CONTENT_TYPE).is_none()
+    {
         let allow = response.headers().get(header::ALLOW).cloned();
-        response = problem(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this method is not allowed on this route".into(), None);
+        response = problem(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "this method is not allowed on this route".into(),
+            None,
+        );
         if let Some(allow) = allow {
             response.headers_mut().insert(header::ALLOW, allow);
         }
     }
-    metrics.observe_request(&method, &route, response.status().as_u16(), started.elapsed());
+    metrics.observe_request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
     response
 }
 
@@ -349,13 +380,26 @@ mod tests {
 
     #[test]
     fn json_errors_are_classified() {
-        assert!(matches!(parse_json::<Body>(b"{\"name\": "), Err(ApiError::BadRequest(_))));
-        assert!(matches!(parse_json::<Body>(b"[1,2]"), Err(ApiError::BadRequest(_))));
-        assert!(matches!(parse_json::<Body>(b"{} {}"), Err(ApiError::BadRequest(_))));
+        assert!(matches!(
+            parse_json::<Body>(b"{\"name\": "),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_json::<Body>(b"[1,2]"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_json::<Body>(b"{} {}"),
+            Err(ApiError::BadRequest(_))
+        ));
         match parse_json::<Body>(br#"{"name": 5, "items": ["a"]}"#) {
             Err(ApiError::Validation(errors)) => {
                 assert_eq!(errors[0].field, "name");
-                assert!(errors[0].message.contains("expected a string"), "{:?}", errors[0]);
+                assert!(
+                    errors[0].message.contains("expected a string"),
+                    "{:?}",
+                    errors[0]
+                );
             }
             other => panic!("expected a validation error, got {other:?}"),
         }
@@ -370,11 +414,17 @@ mod tests {
     fn json_content_types() {
         let mut headers = HeaderMap::new();
         assert!(!is_json(&headers));
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
         assert!(is_json(&headers));
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
         assert!(!is_json(&headers));
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/merge-patch+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/merge-patch+json"),
+        );
         assert!(is_json(&headers));
     }
 }

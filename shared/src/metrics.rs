@@ -4,7 +4,7 @@
 use std::{sync::Mutex, time::Duration};
 
 use prometheus_client::{
-    encoding::{text::encode, EncodeLabelSet},
+    encoding::{EncodeLabelSet, text::encode},
     metrics::{counter::Counter, family::Family, histogram::Histogram},
     registry::Registry,
 };
@@ -51,7 +51,9 @@ impl Metrics {
             .into_iter(),
         );
         let requests = Family::<RequestLabels, Counter>::default();
-        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register(
             "http_request_duration_seconds",
@@ -66,7 +68,12 @@ impl Metrics {
     }
 
     /// Registers a service-specific metric.
-    pub fn register(&self, name: &str, help: &str, metric: impl prometheus_client::registry::Metric) {
+    pub fn register(
+        &self,
+        name: &str,
+        help: &str,
+        metric: impl prometheus_client::registry::Metric,
+    ) {
         if let Ok(mut registry) = self.registry.lock() {
             registry.register(name, help, metric);
         }
@@ -81,7 +88,9 @@ impl Metrics {
             })
             .inc();
         self.latency
-            .get_or_create(&RouteLabels { route: route.to_owned() })
+            .get_or_create(&RouteLabels {
+                route: route.to_owned(),
+            })
             .observe(elapsed.as_secs_f64());
     }
 

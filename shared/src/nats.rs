@@ -12,7 +12,11 @@ use crate::startup::wait_for;
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 
 /// Connects to NATS, retrying with backoff for at most `timeout`.
-pub async fn connect(config: &NatsConfig, name: &str, timeout: Duration) -> anyhow::Result<async_nats::Client> {
+pub async fn connect(
+    config: &NatsConfig,
+    name: &str,
+    timeout: Duration,
+) -> anyhow::Result<async_nats::Client> {
     let url = config.url.clone();
     let name = name.to_owned();
     wait_for("NATS", timeout, || {
@@ -49,7 +53,11 @@ pub fn stream_config(config: &NatsConfig) -> stream::Config {
 }
 
 /// Creates the stream, or updates it to the current configuration.
-pub async fn ensure_stream(js: &jetstream::Context, config: &NatsConfig, timeout: Duration) -> anyhow::Result<stream::Stream> {
+pub async fn ensure_stream(
+    js: &jetstream::Context,
+    config: &NatsConfig,
+    timeout: Duration,
+) -> anyhow::Result<stream::Stream> {
     let cfg = stream_config(config);
     wait_for("the JetStream stream", timeout, || {
         let cfg = cfg.clone();

@@ -7,9 +7,9 @@
 use std::time::Duration;
 
 use mongodb::{
-    bson::{doc, Document},
-    options::{ClientOptions, IndexOptions},
     Client, Collection, Database, IndexModel,
+    bson::{Document, doc},
+    options::{ClientOptions, IndexOptions},
 };
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -91,7 +91,11 @@ impl ReadModel {
     }
 
     /// Connects, retrying with backoff for at most `timeout`.
-    pub async fn connect(config: &MongoConfig, app_name: &str, timeout: Duration) -> anyhow::Result<Self> {
+    pub async fn connect(
+        config: &MongoConfig,
+        app_name: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
         let mut options = ClientOptions::parse(config.uri.expose_secret())
             .await
             .map_err(|e| anyhow::anyhow!("FLOW_MONGODB_URI is invalid: {}", e.kind))?;
@@ -102,7 +106,11 @@ impl ReadModel {
         let db = client.database(&config.database);
         wait_for("MongoDB", timeout, || {
             let db = db.clone();
-            async move { db.run_command(doc! {"ping": 1}).await.map_err(|e| e.kind.to_string()) }
+            async move {
+                db.run_command(doc! {"ping": 1})
+                    .await
+                    .map_err(|e| e.kind.to_string())
+            }
         })
         .await?;
         Ok(Self::new(db))
@@ -122,7 +130,12 @@ impl ReadModel {
         let index = |keys: Document, name: &str, unique: bool| {
             IndexModel::builder()
                 .keys(keys)
-                .options(IndexOptions::builder().name(name.to_owned()).unique(unique).build())
+                .options(
+                    IndexOptions::builder()
+                        .name(name.to_owned())
+                        .unique(unique)
+                        .build(),
+                )
                 .build()
         };
         self.projects
@@ -130,9 +143,21 @@ impl ReadModel {
             .await?;
         self.threads
             .create_indexes([
-                index(doc! {"project_id": 1, "score": -1, "created_seq": -1}, "by_project_top", false),
-                index(doc! {"project_id": 1, "created_seq": -1}, "by_project_new", false),
-                index(doc! {"parent_thread_id": 1, "created_seq": 1}, "by_parent", false),
+                index(
+                    doc! {"project_id": 1, "score": -1, "created_seq": -1},
+                    "by_project_top",
+                    false,
+                ),
+                index(
+                    doc! {"project_id": 1, "created_seq": -1},
+                    "by_project_new",
+                    false,
+                ),
+                index(
+                    doc! {"parent_thread_id": 1, "created_seq": 1},
+                    "by_parent",
+                    false,
+                ),
             ])
             .await?;
         Ok(())
@@ -141,9 +166,12 @@ impl ReadModel {
     /// Every event up to this stream sequence is applied (0 for a new read model).
     pub async fn position(&self) -> anyhow::Result<u64> {
         let found = self.state.find_one(doc! {"_id": POSITION_ID}).await?;
-        Ok(found
-            .and_then(|d| d.get_i64("position").ok())
-            .and_then(|p| u64::try_from(p).ok())
-            .unwrap_or(0))
+        let position = match found.as_ref().and_then(|d| d.get("position")) {
+            Some(mongodb::bson::Bson::Int64(p)) => *p,
+            Some(mongodb::bson::Bson::Int32(p)) => i64::from(*p),
+            Some(mongodb::bson::Bson::Double(p)) => *p as i64,
+            _ => 0,
+        };
+        Ok(u64::try_from(position).unwrap_or(0))
     }
 }

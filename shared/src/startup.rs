@@ -7,7 +7,11 @@ use tokio::time::Instant;
 
 /// Retries `attempt` with exponential backoff (50 ms doubling up to 2 s) until it
 /// succeeds or `timeout` has passed, then fails with a message naming `what`.
-pub async fn wait_for<T, E, F, Fut>(what: &str, timeout: Duration, mut attempt: F) -> anyhow::Result<T>
+pub async fn wait_for<T, E, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    mut attempt: F,
+) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,

@@ -1,7 +1,7 @@
 //! Structured logs with `tracing`: human-readable by default, JSON with
 //! `FLOW_LOG_FORMAT=json`; the level comes from `RUST_LOG` (default `info`).
 
-use tracing_subscriber::{fmt, prelude::*, EnvFilter};
+use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 pub fn init(service: &'static str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
@@ -9,7 +9,12 @@ pub fn init(service: &'static str) {
     let registry = tracing_subscriber::registry().with(filter);
     let result = if json {
         registry
-            .with(fmt::layer().json().flatten_event(true).with_current_span(true))
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true),
+            )
             .try_init()
     } else {
         registry.with(fmt::layer().with_target(false)).try_init()

@@ -13,8 +13,9 @@ use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{
+        OnceLock,
         atomic::{AtomicU64, Ordering},
-        mpsc, OnceLock,
+        mpsc,
     },
     time::{Duration, Instant},
 };
@@ -91,7 +92,10 @@ fn http_ok(port: u16, path: &str) -> bool {
 pub fn poll_until(what: &str, bound: Duration, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + bound;
     while !ready() {
-        assert!(Instant::now() < deadline, "{what} was not ready within {bound:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{what} was not ready within {bound:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -111,7 +115,14 @@ impl NatsProcess {
             Command::new(tool("nats-server"))
                 .args(["-js", "-sd"])
                 .arg(dir)
-                .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-m", &monitor_port.to_string()])
+                .args([
+                    "-a",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                    "-m",
+                    &monitor_port.to_string(),
+                ])
                 .args(extra)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
@@ -120,7 +131,11 @@ impl NatsProcess {
         poll_until("nats-server", Duration::from_secs(20), || {
             http_ok(monitor_port, "/healthz?js-enabled-only=true")
         });
-        Self { child, port, monitor_port }
+        Self {
+            child,
+            port,
+            monitor_port,
+        }
     }
 }
 
@@ -233,8 +248,14 @@ impl TestEnv {
         vec![
             ("FLOW_NATS_URL".into(), self.nats.url.clone()),
             ("FLOW_STREAM".into(), self.nats.stream.clone()),
-            ("FLOW_SUBJECT_PREFIX".into(), self.nats.subject_prefix.clone()),
-            ("FLOW_MONGODB_URI".into(), self.mongo.uri.expose_secret().to_owned()),
+            (
+                "FLOW_SUBJECT_PREFIX".into(),
+                self.nats.subject_prefix.clone(),
+            ),
+            (
+                "FLOW_MONGODB_URI".into(),
+                self.mongo.uri.expose_secret().to_owned(),
+            ),
             ("FLOW_MONGODB_DATABASE".into(), self.mongo.database.clone()),
             ("FLOW_JWT_SECRET".into(), TEST_JWT_SECRET.into()),
         ]

@@ -6,17 +6,23 @@ mod threads;
 use std::future::Future;
 
 use axum::{
-    http::{header::LOCATION, HeaderMap, HeaderValue, StatusCode},
-    response::{IntoResponse, Response},
     Json, Router,
+    http::{HeaderMap, HeaderValue, StatusCode, header::LOCATION},
+    response::{IntoResponse, Response},
 };
 use serde::Serialize;
 use shared::{domain::Actor, http::ApiError};
 
-use crate::{idempotency::{Idempotency, Outcome}, store::StoreError, AppState};
+use crate::{
+    AppState,
+    idempotency::{Idempotency, Outcome},
+    store::StoreError,
+};
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(projects::router()).merge(threads::router())
+    Router::new()
+        .merge(projects::router())
+        .merge(threads::router())
 }
 
 /// A write's answer: JSON with the consistency token, and the same token in
@@ -40,7 +46,11 @@ impl Written {
         if let serde_json::Value::Object(map) = &mut body {
             map.insert("consistency_token".into(), consistency_token(seq).into());
         }
-        Ok(Self { status, body, location: None })
+        Ok(Self {
+            status,
+            body,
+            location: None,
+        })
     }
 
     pub fn at(mut self, location: String) -> Self {
@@ -93,7 +103,9 @@ where
         Outcome::Replay(response) => Ok(response),
         Outcome::Proceed(claim) => match write().await {
             Ok(written) => {
-                idempotency.finish(claim, written.status, &written.body, &written.headers()).await;
+                idempotency
+                    .finish(claim, written.status, &written.body, &written.headers())
+                    .await;
                 Ok(written.into_response())
             }
             Err(err) => {
@@ -157,6 +169,10 @@ impl From<shared::domain::DomainError> for Attempt {
 }
 
 /// Parses an id from the path; a malformed id is an unknown one.
-pub fn path_id<T>(raw: &str, what: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, ApiError> {
+pub fn path_id<T>(
+    raw: &str,
+    what: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<T, ApiError> {
     parse(raw).map_err(|_| ApiError::not_found(what))
 }

@@ -1,21 +1,26 @@
 use axum::{
+    Router,
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::Response,
     routing::{post, put},
-    Router,
 };
 use serde_json::json;
 use shared::{
     domain::{
-        project::{self, ChangeTags, ChangeTagsRequest, Project, ProposeProject, ProposeProjectRequest},
         Actor, ProjectId, ThreadId,
+        project::{
+            self, ChangeTags, ChangeTagsRequest, Project, ProposeProject, ProposeProjectRequest,
+        },
     },
     http::{ApiError, JsonBody, JsonWithBytes},
 };
 
-use super::{idempotent, path_id, with_retries, Attempt, Written};
-use crate::{store::{Pending, StoreError}, AppState};
+use super::{Attempt, Written, idempotent, path_id, with_retries};
+use crate::{
+    AppState,
+    store::{Pending, StoreError},
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,24 +37,36 @@ async fn propose(
     body: JsonWithBytes<ProposeProjectRequest>,
 ) -> Result<Response, ApiError> {
     let cmd = ProposeProject::parse(body.value)?;
-    idempotent(&state.idempotency, &actor, &headers, "POST /projects/propose", &body.bytes, || async {
-        let project_id = ProjectId::new();
-        let actor_id = actor.user_id.as_str();
-        // Every subject of a proposal is new: the name claim's above all, so a
-        // taken name refuses the whole batch.
-        let pending: Vec<Pending> = project::propose(cmd, &actor, project_id, ThreadId::new)
-            .into_iter()
-            .map(|event| Pending::new(event, actor_id, Some(0)))
-            .collect();
-        match state.store.append(&pending).await {
-            Ok(seq) => Ok(Written::new(StatusCode::CREATED, json!({ "project_id": project_id }), seq)?
+    idempotent(
+        &state.idempotency,
+        &actor,
+        &headers,
+        "POST /projects/propose",
+        &body.bytes,
+        || async {
+            let project_id = ProjectId::new();
+            let actor_id = actor.user_id.as_str();
+            // Every subject of a proposal is new: the name claim's above all, so a
+            // taken name refuses the whole batch.
+            let pending: Vec<Pending> = project::propose(cmd, &actor, project_id, ThreadId::new)
+                .into_iter()
+                .map(|event| Pending::new(event, actor_id, Some(0)))
+                .collect();
+            match state.store.append(&pending).await {
+                Ok(seq) => Ok(Written::new(
+                    StatusCode::CREATED,
+                    json!({ "project_id": project_id }),
+                    seq,
+                )?
                 .at(format!("/projects/{project_id}"))),
-            Err(StoreError::Clash) => Err(ApiError::Conflict(
-                "a project with this name already exists (names are compared ignoring case)".into(),
-            )),
-            Err(other) => Err(other.into()),
-        }
-    })
+                Err(StoreError::Clash) => Err(ApiError::Conflict(
+                    "a project with this name already exists (names are compared ignoring case)"
+                        .into(),
+                )),
+                Err(other) => Err(other.into()),
+            }
+        },
+    )
     .await
 }
 
@@ -77,7 +94,12 @@ async fn change_tags(
                 state.store.append(&pending).await?
             }
         };
-        Written::new(StatusCode::OK, json!({ "project_id": project_id, "tags": tags }), seq).map_err(Attempt::Api)
+        Written::new(
+            StatusCode::OK,
+            json!({ "project_id": project_id, "tags": tags }),
+            seq,
+        )
+        .map_err(Attempt::Api)
     })
     .await
 }

@@ -1,23 +1,25 @@
 use axum::{
+    Router,
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::Response,
     routing::{patch, post, put},
-    Router,
 };
 use serde_json::json;
 use shared::{
     domain::{
-        project::Project,
-        thread::{self, EditThreadRequest, ModerateRequest, StartThread, StartThreadRequest, Thread},
-        vote::{self, VoteRequest},
         Actor, Direction, ProjectId, ThreadId,
+        project::Project,
+        thread::{
+            self, EditThreadRequest, ModerateRequest, StartThread, StartThreadRequest, Thread,
+        },
+        vote::{self, VoteRequest},
     },
     http::{ApiError, JsonBody, JsonWithBytes},
 };
 
-use super::{idempotent, path_id, with_retries, Attempt, Written};
-use crate::{store::Pending, AppState};
+use super::{Attempt, Written, idempotent, path_id, with_retries};
+use crate::{AppState, store::Pending};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -30,7 +32,10 @@ pub fn router() -> Router<AppState> {
 impl AppState {
     /// A thread's creation: enough to know it exists and where it belongs.
     async fn thread_origin(&self, thread_id: ThreadId) -> Result<Option<Thread>, Attempt> {
-        let first = self.store.first(&self.store.subjects().thread(thread_id)).await?;
+        let first = self
+            .store
+            .first(&self.store.subjects().thread(thread_id))
+            .await?;
         Ok(first.and_then(|(envelope, _)| Thread::apply(None, &envelope.event)))
     }
 
@@ -59,26 +64,44 @@ async fn start_thread(
     let project_id = path_id(&project_id, "project", ProjectId::parse)?;
     let cmd = StartThread::parse(body.value)?;
     let route = format!("POST /projects/{project_id}/threads");
-    idempotent(&state.idempotency, &actor, &headers, &route, &body.bytes, || async {
-        with_retries(|| async {
-            let project_subject = state.store.subjects().project(project_id);
-            let project = state
-                .store
-                .first(&project_subject)
-                .await?
-                .and_then(|(envelope, _)| Project::apply(None, &envelope.event));
-            let parent = match cmd.parent_thread_id {
-                Some(parent_id) => state.thread_origin(parent_id).await?,
-                None => None,
-            };
-            let thread_id = ThreadId::new();
-            let events = thread::start(project.as_ref(), parent.as_ref(), &actor, cmd.clone(), thread_id)?;
-            let seq = state.store.append(&pending(events, &actor, Some(0))).await?;
-            Ok(Written::new(StatusCode::CREATED, json!({ "thread_id": thread_id }), seq)?
-                .at(format!("/threads/{thread_id}")))
-        })
-        .await
-    })
+    idempotent(
+        &state.idempotency,
+        &actor,
+        &headers,
+        &route,
+        &body.bytes,
+        || async {
+            with_retries(|| async {
+                let project_subject = state.store.subjects().project(project_id);
+                let project = state
+                    .store
+                    .first(&project_subject)
+                    .await?
+                    .and_then(|(envelope, _)| Project::apply(None, &envelope.event));
+                let parent = match cmd.parent_thread_id {
+                    Some(parent_id) => state.thread_origin(parent_id).await?,
+                    None => None,
+                };
+                let thread_id = ThreadId::new();
+                let events = thread::start(
+                    project.as_ref(),
+                    parent.as_ref(),
+                    &actor,
+                    cmd.clone(),
+                    thread_id,
+                )?;
+                let seq = state
+                    .store
+                    .append(&pending(events, &actor, Some(0)))
+                    .await?;
+                Ok(
+                    Written::new(StatusCode::CREATED, json!({ "thread_id": thread_id }), seq)?
+                        .at(format!("/threads/{thread_id}")),
+                )
+            })
+            .await
+        },
+    )
     .await
 }
 
@@ -95,8 +118,15 @@ async fn edit_thread(
     with_retries(|| async {
         let (thread, version) = state.thread(thread_id).await?;
         let events = thread::edit(thread.as_ref(), &actor, message.clone())?;
-        let seq = state.store.append(&pending(events, &actor, Some(version))).await?;
-        Ok(Written::new(StatusCode::OK, json!({ "thread_id": thread_id }), seq)?)
+        let seq = state
+            .store
+            .append(&pending(events, &actor, Some(version)))
+            .await?;
+        Ok(Written::new(
+            StatusCode::OK,
+            json!({ "thread_id": thread_id }),
+            seq,
+        )?)
     })
     .await
 }
@@ -125,7 +155,12 @@ async fn vote(
         let events = vote::cast(thread.as_ref(), current, &actor, direction)?;
         let seq = match events.as_slice() {
             [] => version,
-            _ => state.store.append(&pending(events, &actor, Some(version))).await?,
+            _ => {
+                state
+                    .store
+                    .append(&pending(events, &actor, Some(version)))
+                    .await?
+            }
         };
         Ok(Written::new(
             StatusCode::OK,
@@ -148,18 +183,28 @@ async fn moderate(
     let thread_id = path_id(&thread_id, "thread", ThreadId::parse)?;
     let decision = body.value.parse()?;
     let route = format!("POST /threads/{thread_id}/moderation");
-    idempotent(&state.idempotency, &actor, &headers, &route, &body.bytes, || async {
-        with_retries(|| async {
-            let (thread, version) = state.thread(thread_id).await?;
-            let events = thread::moderate(thread.as_ref(), &actor, decision.clone())?;
-            let seq = state.store.append(&pending(events, &actor, Some(version))).await?;
-            Ok(Written::new(
-                StatusCode::OK,
-                json!({ "thread_id": thread_id, "status": decision.status }),
-                seq,
-            )?)
-        })
-        .await
-    })
+    idempotent(
+        &state.idempotency,
+        &actor,
+        &headers,
+        &route,
+        &body.bytes,
+        || async {
+            with_retries(|| async {
+                let (thread, version) = state.thread(thread_id).await?;
+                let events = thread::moderate(thread.as_ref(), &actor, decision.clone())?;
+                let seq = state
+                    .store
+                    .append(&pending(events, &actor, Some(version)))
+                    .await?;
+                Ok(Written::new(
+                    StatusCode::OK,
+                    json!({ "thread_id": thread_id, "status": decision.status }),
+                    seq,
+                )?)
+            })
+            .await
+        },
+    )
     .await
 }

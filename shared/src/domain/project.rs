@@ -4,8 +4,8 @@
 use serde::Deserialize;
 
 use super::{
-    parse_tags, Actor, DomainError, Errors, Message, ProjectId, ProjectName, Tag, Tagline,
-    ThreadId, ThreadType, UserId,
+    Actor, DomainError, Errors, Message, ProjectId, ProjectName, Tag, Tagline, ThreadId,
+    ThreadType, UserId, parse_tags,
 };
 use crate::events::Event;
 
@@ -178,7 +178,11 @@ impl ChangeTags {
     pub fn parse(raw: ChangeTagsRequest) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
         let add = parse_tags("add", raw.add.as_deref().unwrap_or_default(), &mut errors);
-        let remove = parse_tags("remove", raw.remove.as_deref().unwrap_or_default(), &mut errors);
+        let remove = parse_tags(
+            "remove",
+            raw.remove.as_deref().unwrap_or_default(),
+            &mut errors,
+        );
         if raw.add.is_none() && raw.remove.is_none() {
             errors.push("add", "give at least one of add or remove");
         }
@@ -274,7 +278,10 @@ mod tests {
         let mut req = popee();
         req.project_name = Some("  Popee  ".into());
         assert_eq!(
-            ProposeProject::parse(req).expect("valid").project_name.as_str(),
+            ProposeProject::parse(req)
+                .expect("valid")
+                .project_name
+                .as_str(),
             "Popee"
         );
         for (name, ok) in [
@@ -288,10 +295,18 @@ mod tests {
             req.project_name = Some(name.clone());
             assert_eq!(ProposeProject::parse(req).is_ok(), ok, "name {name:?}");
         }
-        for (tagline, ok) in [("t".repeat(255), true), ("t".repeat(256), false), (" ".into(), false)] {
+        for (tagline, ok) in [
+            ("t".repeat(255), true),
+            ("t".repeat(256), false),
+            (" ".into(), false),
+        ] {
             let mut req = popee();
             req.tagline = Some(tagline.clone());
-            assert_eq!(ProposeProject::parse(req).is_ok(), ok, "tagline {tagline:?}");
+            assert_eq!(
+                ProposeProject::parse(req).is_ok(),
+                ok,
+                "tagline {tagline:?}"
+            );
         }
     }
 
@@ -306,7 +321,13 @@ mod tests {
         };
         assert_eq!(
             fields(ProposeProject::parse(req).expect_err("invalid")),
-            ["project_name", "tagline", "tags[1]", "problems", "solutions"]
+            [
+                "project_name",
+                "tagline",
+                "tags[1]",
+                "problems",
+                "solutions"
+            ]
         );
     }
 
@@ -347,19 +368,33 @@ mod tests {
 
         let mut req = popee();
         req.tags = Some((0..11).map(|i| format!("tag{i}")).collect());
-        assert_eq!(fields(ProposeProject::parse(req).expect_err("too many")), ["tags"]);
+        assert_eq!(
+            fields(ProposeProject::parse(req).expect_err("too many")),
+            ["tags"]
+        );
 
         let mut req = popee();
         req.tags = Some((0..11).map(|i| format!("Tag{}", i % 10)).collect());
-        assert!(ProposeProject::parse(req).is_ok(), "duplicates do not count");
+        assert!(
+            ProposeProject::parse(req).is_ok(),
+            "duplicates do not count"
+        );
 
         let mut req = popee();
         req.tags = Some(vec!["t".repeat(51)]);
-        assert_eq!(fields(ProposeProject::parse(req).expect_err("long")), ["tags[0]"]);
+        assert_eq!(
+            fields(ProposeProject::parse(req).expect_err("long")),
+            ["tags[0]"]
+        );
 
         let mut req = popee();
         req.tags = None;
-        assert!(ProposeProject::parse(req).expect("tags are optional").tags.is_empty());
+        assert!(
+            ProposeProject::parse(req)
+                .expect("tags are optional")
+                .tags
+                .is_empty()
+        );
     }
 
     #[test]
@@ -373,7 +408,9 @@ mod tests {
         };
         assert_eq!(
             name_key,
-            &ProjectName::parse("POPEE THE PERFORMER").expect("valid").unique_key()
+            &ProjectName::parse("POPEE THE PERFORMER")
+                .expect("valid")
+                .unique_key()
         );
         let types: Vec<ThreadType> = events
             .iter()
@@ -386,7 +423,14 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(types, [ThreadType::Problem, ThreadType::Problem, ThreadType::Solution]);
+        assert_eq!(
+            types,
+            [
+                ThreadType::Problem,
+                ThreadType::Problem,
+                ThreadType::Solution
+            ]
+        );
     }
 
     fn proposed(proposer: &str, tags: &[&str]) -> Option<Project> {
@@ -452,10 +496,12 @@ mod tests {
     #[test]
     fn a_tag_change_needs_add_or_remove() {
         assert!(ChangeTags::parse(ChangeTagsRequest::default()).is_err());
-        assert!(ChangeTags::parse(ChangeTagsRequest {
-            add: strings(&["", "x"]),
-            remove: None
-        })
-        .is_err());
+        assert!(
+            ChangeTags::parse(ChangeTagsRequest {
+                add: strings(&["", "x"]),
+                remove: None
+            })
+            .is_err()
+        );
     }
 }

@@ -3,8 +3,7 @@
 use serde::Deserialize;
 
 use super::{
-    Actor, DomainError, Errors, Message, ModerationStatus, ProjectId, ThreadId, ThreadType,
-    UserId,
+    Actor, DomainError, Errors, Message, ModerationStatus, ProjectId, ThreadId, ThreadType, UserId,
 };
 use crate::domain::project::Project;
 use crate::events::Event;
@@ -103,8 +102,14 @@ impl ModerateRequest {
                 None
             }
         };
-        let reason = self.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
-        if reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
+        let reason = self
+            .reason
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
+        if reason
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS)
+        {
             errors.push(
                 "reason",
                 format!("reason must be at most {MAX_REASON_CHARS} characters"),
@@ -375,11 +380,22 @@ mod tests {
             message: Message::parse("reply").expect("valid"),
             parent_thread_id: Some(parent_id),
         };
-        assert!(start(Some(&p), Some(&parent), &user("dan"), reply(parent.id), ThreadId::new()).is_ok());
+        assert!(
+            start(
+                Some(&p),
+                Some(&parent),
+                &user("dan"),
+                reply(parent.id),
+                ThreadId::new()
+            )
+            .is_ok()
+        );
         for (loaded, id) in [(Some(&foreign), foreign.id), (None, ThreadId::new())] {
             let err = start(Some(&p), loaded, &user("dan"), reply(id), ThreadId::new())
                 .expect_err("refused");
-            assert!(matches!(err, DomainError::Validation(ref e) if e[0].field == "parent_thread_id"));
+            assert!(
+                matches!(err, DomainError::Validation(ref e) if e[0].field == "parent_thread_id")
+            );
         }
     }
 
@@ -426,7 +442,14 @@ mod tests {
 
         let bad = started(&p, "alice", "I love racism");
         let event = auto_moderate(&bad, &banned).expect("decides");
-        assert!(matches!(event, Event::ThreadModerated { status: ModerationStatus::Rejected, moderator: None, .. }));
+        assert!(matches!(
+            event,
+            Event::ThreadModerated {
+                status: ModerationStatus::Rejected,
+                moderator: None,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -446,8 +469,17 @@ mod tests {
             Err(DomainError::Forbidden(_))
         ));
         let events = moderate(Some(&thread), &moderator("mod"), decision()).expect("overrides");
-        assert!(matches!(&events[0], Event::ThreadModerated { status: ModerationStatus::Approved, reason: Some(r), .. } if r == "fine in context"));
-        assert!(ModerateRequest { status: Some("pending".into()), reason: None }.parse().is_err());
+        assert!(
+            matches!(&events[0], Event::ThreadModerated { status: ModerationStatus::Approved, reason: Some(r), .. } if r == "fine in context")
+        );
+        assert!(
+            ModerateRequest {
+                status: Some("pending".into()),
+                reason: None
+            }
+            .parse()
+            .is_err()
+        );
         assert!(ModerateRequest::default().parse().is_err());
     }
 }

@@ -79,7 +79,12 @@ mod tests {
         let (mut up, mut down, mut events) = (0, 0, 0);
         for d in directions {
             for e in cast(Some(&t), state, &actor, *d).expect("votes") {
-                if let Event::VoteCast { direction, previous, .. } = &e {
+                if let Event::VoteCast {
+                    direction,
+                    previous,
+                    ..
+                } = &e
+                {
                     let (nu, nd) = direction.counts();
                     let (pu, pd) = previous.counts();
                     up += nu - pu;
@@ -113,8 +118,20 @@ mod tests {
             cast(None, Direction::None, &actor, Direction::Up),
             Err(DomainError::NotFound("thread"))
         );
-        assert!(VoteRequest { direction: Some("sideways".into()) }.parse().is_err());
+        assert!(
+            VoteRequest {
+                direction: Some("sideways".into())
+            }
+            .parse()
+            .is_err()
+        );
         assert!(VoteRequest::default().parse().is_err());
-        assert_eq!(VoteRequest { direction: Some("none".into()) }.parse(), Ok(Direction::None));
+        assert_eq!(
+            VoteRequest {
+                direction: Some("none".into())
+            }
+            .parse(),
+            Ok(Direction::None)
+        );
     }
 }

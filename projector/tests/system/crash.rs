@@ -1,0 +1,87 @@
+//! The projector killed (SIGKILL) halfway through and restarted loses and
+//! doubles nothing.
+
+use std::{process::Stdio, time::Duration};
+
+use futures::{StreamExt, stream};
+use mongodb::bson::doc;
+use shared::testkit::eventually;
+
+use crate::harness::System;
+
+const PROPOSALS: usize = 1_000;
+
+fn projector_process(system: &System) -> tokio::process::Child {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_projector"));
+    command
+        .envs(system.env.env_vars())
+        .env("FLOW_PROJECTOR_ADDR", "127.0.0.1:0")
+        .env("FLOW_PROJECTOR_BATCH", "25")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    command.spawn().expect("the projector starts")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_projector_restarts_without_losing_or_doubling_anything() {
+    let system = System::without_projector().await;
+    stream::iter(0..PROPOSALS)
+        .for_each_concurrent(16, |i| {
+            let system = &system;
+            async move {
+                system.propose("alice", &format!("proposal {i}")).await;
+            }
+        })
+        .await;
+    let model = system.read_model().await;
+
+    let mut projector = projector_process(&system);
+    eventually("the projector is halfway", Duration::from_secs(60), || {
+        let model = model.clone();
+        async move {
+            model.projects.count_documents(doc! {}).await.unwrap_or(0) >= (PROPOSALS / 3) as u64
+        }
+    })
+    .await;
+    projector.start_kill().expect("SIGKILL");
+    projector.wait().await.expect("reaped");
+    let at_kill = model
+        .projects
+        .count_documents(doc! {})
+        .await
+        .expect("counts");
+    assert!(
+        at_kill < PROPOSALS as u64,
+        "the projector was killed before it finished ({at_kill})"
+    );
+
+    let mut projector = projector_process(&system);
+    system.settle().await;
+    let total = model
+        .projects
+        .count_documents(doc! {})
+        .await
+        .expect("counts");
+    assert_eq!(total, PROPOSALS as u64);
+    let exact = model
+        .projects
+        .count_documents(doc! {"thread_count": 3, "problem_count": 2, "solution_count": 1})
+        .await
+        .expect("counts");
+    assert_eq!(
+        exact, PROPOSALS as u64,
+        "every project counts its threads exactly once"
+    );
+    assert_eq!(
+        model
+            .threads
+            .count_documents(doc! {})
+            .await
+            .expect("counts"),
+        3 * PROPOSALS as u64
+    );
+    projector.start_kill().expect("stops");
+    system.stop().await;
+}

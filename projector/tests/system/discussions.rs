@@ -1,0 +1,478 @@
+//! Threads, replies, votes, tags and moderation, from write to read.
+
+use std::time::Duration;
+
+use futures::{StreamExt, stream};
+use mongodb::bson::{Document, doc};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::{
+    domain::Direction,
+    events::Event,
+    readmodel::ReadModel,
+    testkit::{TestEnv, eventually},
+};
+
+use crate::harness::{Reply, System};
+
+async fn project(system: &System, user: &str, name: &str) -> String {
+    system.propose(user, name).await.body["project_id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
+async fn thread(system: &System, project_id: &str, user: &str, message: &str) -> Reply {
+    let reply = system
+        .post(
+            &format!("/projects/{project_id}/threads"),
+            user,
+            json!({"thread_type": "COMMENT", "message": message}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    reply
+}
+
+async fn vote(system: &System, thread_id: &str, user: &str, direction: &str) -> Reply {
+    let reply = system
+        .put(
+            &format!("/threads/{thread_id}/vote"),
+            user,
+            json!({"direction": direction}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(reply.body["direction"], direction);
+    reply
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn votes_switch_repeat_and_withdraw() {
+    let system = System::start().await;
+    let project_id = project(&system, "alice", "voted").await;
+    let thread_id = thread(&system, &project_id, "alice", "vote on me")
+        .await
+        .body["thread_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let before = system.stream_last().await;
+    vote(&system, &thread_id, "bob", "up").await;
+    let repeat = vote(&system, &thread_id, "bob", "up").await;
+    assert_eq!(
+        system.stream_last().await,
+        before + 1,
+        "repeating a vote appends nothing"
+    );
+    let after_up = system
+        .get_after(&format!("/threads/{thread_id}"), &repeat.token())
+        .await;
+    assert_eq!(
+        (
+            after_up.body["up_vote"].clone(),
+            after_up.body["down_vote"].clone()
+        ),
+        (json!(1), json!(0))
+    );
+    let down = vote(&system, &thread_id, "bob", "down").await;
+    let after_down = system
+        .get_after(&format!("/threads/{thread_id}"), &down.token())
+        .await;
+    assert_eq!(
+        (
+            after_down.body["up_vote"].clone(),
+            after_down.body["down_vote"].clone()
+        ),
+        (json!(0), json!(1))
+    );
+    vote(&system, &thread_id, "bob", "none").await;
+    let last = vote(&system, &thread_id, "carol", "up").await;
+    let end = system
+        .get_after(&format!("/threads/{thread_id}"), &last.token())
+        .await;
+    assert_eq!(
+        (end.body["up_vote"].clone(), end.body["down_vote"].clone()),
+        (json!(1), json!(0))
+    );
+    let invalid = system
+        .put(
+            &format!("/threads/{thread_id}/vote"),
+            "bob",
+            json!({"direction": "sideways"}),
+        )
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    system.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fifty_concurrent_votes_by_one_user_count_once() {
+    let system = System::start().await;
+    let project_id = project(&system, "alice", "contested").await;
+    let thread_id = thread(&system, &project_id, "alice", "contested thread")
+        .await
+        .body["thread_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let directions = ["up", "down", "none"];
+    let replies: Vec<Reply> = stream::iter(0..50)
+        .map(|i| {
+            let system = &system;
+            let thread_id = &thread_id;
+            async move {
+                system
+                    .put(
+                        &format!("/threads/{thread_id}/vote"),
+                        "bob",
+                        json!({"direction": directions[i % 3]}),
+                    )
+                    .await
+            }
+        })
+        .buffer_unordered(50)
+        .collect()
+        .await;
+    for reply in &replies {
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    }
+    system.settle().await;
+    // The stream is the judge: bob's votes form one chain, each starting where the last ended.
+    let mut current = Direction::None;
+    let (mut up, mut down) = (0i64, 0i64);
+    for (_, envelope) in system.events().await {
+        if let Event::VoteCast {
+            direction,
+            previous,
+            ..
+        } = envelope.event
+        {
+            assert_eq!(
+                previous, current,
+                "every vote was decided on the latest one"
+            );
+            current = direction;
+            let (du, dd) = projector::projection::vote_delta(direction, previous);
+            up += du;
+            down += dd;
+        }
+    }
+    let expected = current.counts();
+    assert_eq!((up, down), expected);
+    let shown = system.get(&format!("/threads/{thread_id}")).await;
+    assert_eq!(
+        (
+            shown.body["up_vote"].as_i64(),
+            shown.body["down_vote"].as_i64()
+        ),
+        (Some(expected.0), Some(expected.1))
+    );
+    assert!(expected.0 + expected.1 <= 1);
+    system.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replies_stay_within_their_project() {
+    let system = System::start().await;
+    let first = project(&system, "alice", "first").await;
+    let second = project(&system, "bob", "second").await;
+    let parent = thread(&system, &first, "alice", "parent").await.body["thread_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let foreign = system
+        .post(
+            &format!("/projects/{second}/threads"),
+            "bob",
+            json!({"thread_type": "COMMENT", "message": "reply", "parent_thread_id": parent}),
+        )
+        .await;
+    assert_eq!(
+        foreign.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        foreign.body
+    );
+    assert_eq!(foreign.body["errors"][0]["field"], "parent_thread_id");
+    let reply = system
+        .post(
+            &format!("/projects/{first}/threads"),
+            "bob",
+            json!({"thread_type": "SOLUTION", "message": "a reply", "parent_thread_id": parent}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let shown = system
+        .get_after(&format!("/threads/{parent}"), &reply.token())
+        .await;
+    assert_eq!(shown.body["reply_count"], 1);
+    assert_eq!(shown.body["replies"][0]["message"], "a reply");
+    assert_eq!(
+        shown.body["replies"][0]["parent_thread_id"],
+        parent.as_str()
+    );
+    let detail = system
+        .get_after(&format!("/projects/{first}"), &reply.token())
+        .await;
+    assert_eq!(
+        (
+            detail.body["thread_count"].clone(),
+            detail.body["solution_count"].clone()
+        ),
+        (json!(5), json!(2))
+    );
+    system.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_author_edits_and_only_the_proposer_tags() {
+    let system = System::start().await;
+    let project_id = project(&system, "alice", "owned").await;
+    let thread_id = thread(&system, &project_id, "bob", "original").await.body["thread_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let denied = system
+        .patch(
+            &format!("/threads/{thread_id}"),
+            "mallory",
+            json!({"message": "hijacked"}),
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let edited = system
+        .patch(
+            &format!("/threads/{thread_id}"),
+            "bob",
+            json!({"message": "edited"}),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{:?}", edited.body);
+    let shown = system
+        .get_after(&format!("/threads/{thread_id}"), &edited.token())
+        .await;
+    assert_eq!(shown.body["message"], "edited");
+    assert!(shown.body["edited_at"].is_string());
+
+    let tags = system
+        .put(
+            &format!("/projects/{project_id}/tags"),
+            "alice",
+            json!({"add": [" Drums ", "drums"], "remove": ["test"]}),
+        )
+        .await;
+    assert_eq!(tags.status, StatusCode::OK, "{:?}", tags.body);
+    assert_eq!(tags.body["tags"], json!(["drums"]));
+    let detail = system
+        .get_after(&format!("/projects/{project_id}"), &tags.token())
+        .await;
+    assert_eq!(detail.body["tags"], json!(["drums"]));
+    let denied = system
+        .put(
+            &format!("/projects/{project_id}/tags"),
+            "bob",
+            json!({"add": ["x"]}),
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    system.stop().await;
+}
+
+async fn status_of(system: &System, thread_id: &str) -> Value {
+    system.get(&format!("/threads/{thread_id}")).await.body
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn banned_words_are_rejected_and_moderators_override() {
+    let system = System::start().await;
+    let project_id = project(&system, "alice", "moderated").await;
+    let clean = thread(&system, &project_id, "bob", "drums are great")
+        .await
+        .body["thread_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let bad = thread(&system, &project_id, "bob", "I support TERRORISM.")
+        .await
+        .body["thread_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    eventually("the moderator decides", Duration::from_secs(20), || async {
+        status_of(&system, &clean).await["status"] == "approved"
+            && status_of(&system, &bad).await["status"] == "rejected"
+    })
+    .await;
+    let rejected = status_of(&system, &bad).await;
+    assert_eq!(
+        rejected["message"],
+        Value::Null,
+        "a rejected message is withheld"
+    );
+    let listing = system
+        .get(&format!("/projects/{project_id}/threads?sort=new"))
+        .await;
+    assert!(
+        listing.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|t| t["thread_id"] == bad.as_str()),
+        "it keeps its place"
+    );
+
+    let denied = system
+        .post(
+            &format!("/threads/{bad}/moderation"),
+            "bob",
+            json!({"status": "approved"}),
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let request = system
+        .http
+        .post(format!("{}/threads/{bad}/moderation", system.command))
+        .bearer_auth(system.env.token("mod", &["moderator"]))
+        .json(&json!({"status": "approved", "reason": "quoted in context"}));
+    let approved = system.send(request).await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    let shown = system
+        .get_after(&format!("/threads/{bad}"), &approved.token())
+        .await;
+    assert_eq!(shown.body["status"], "approved");
+    assert_eq!(shown.body["message"], "I support TERRORISM.");
+    system.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idempotent_retry_makes_one_thread() {
+    let system = System::start().await;
+    let project_id = project(&system, "alice", "retried").await;
+    let send = |body: Value| {
+        let request = system
+            .http
+            .post(format!("{}/projects/{project_id}/threads", system.command))
+            .bearer_auth(system.token("bob"))
+            .header("Idempotency-Key", "retry-1")
+            .json(&body);
+        system.send(request)
+    };
+    let body = json!({"thread_type": "COMMENT", "message": "only once"});
+    let first = send(body.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let before = system.stream_last().await;
+    let second = send(body).await;
+    assert_eq!(second.status, StatusCode::CREATED);
+    assert_eq!(second.body, first.body, "the first response again");
+    assert_eq!(
+        second.header("consistency-token"),
+        first.header("consistency-token")
+    );
+    assert_eq!(system.stream_last().await, before, "nothing appended");
+    let different = send(json!({"thread_type": "COMMENT", "message": "something else"})).await;
+    assert_eq!(different.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let listing = system
+        .get_after(
+            &format!("/projects/{project_id}/threads?type=COMMENT"),
+            &first.token(),
+        )
+        .await;
+    assert_eq!(listing.body["items"].as_array().expect("items").len(), 1);
+    system.stop().await;
+}
+
+async fn documents(model: &ReadModel, collection: &str) -> Vec<Document> {
+    let mut cursor = model
+        .db
+        .collection::<Document>(collection)
+        .find(doc! {})
+        .sort(doc! {"_id": 1})
+        .await
+        .expect("finds");
+    let mut docs = Vec::new();
+    while let Some(doc) = cursor.next().await {
+        docs.push(doc.expect("a document"));
+    }
+    docs
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn applying_every_event_twice_equals_applying_it_once() {
+    let system = System::start().await;
+    let project_id = project(&system, "alice", "redelivered").await;
+    let parent = thread(&system, &project_id, "bob", "parent").await.body["thread_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    system
+        .post(
+            &format!("/projects/{project_id}/threads"),
+            "carol",
+            json!({"thread_type": "PROBLEM", "message": "reply", "parent_thread_id": parent}),
+        )
+        .await;
+    for (user, direction) in [
+        ("bob", "up"),
+        ("carol", "down"),
+        ("bob", "down"),
+        ("dan", "up"),
+        ("carol", "none"),
+    ] {
+        vote(&system, &parent, user, direction).await;
+    }
+    system
+        .patch(
+            &format!("/threads/{parent}"),
+            "bob",
+            json!({"message": "edited"}),
+        )
+        .await;
+    system
+        .put(
+            &format!("/projects/{project_id}/tags"),
+            "alice",
+            json!({"add": ["x"]}),
+        )
+        .await;
+    system.settle().await;
+    let events = system.events().await;
+
+    let once = ReadModel::connect(&TestEnv::new().mongo, "tests", Duration::from_secs(10))
+        .await
+        .expect("connects");
+    let twice = ReadModel::connect(&TestEnv::new().mongo, "tests", Duration::from_secs(10))
+        .await
+        .expect("connects");
+    projector::runner::apply_events(&once, &events)
+        .await
+        .expect("applies");
+    for event in &events {
+        // Each event redelivered right away, and the whole stream again after.
+        projector::runner::apply_events(&twice, std::slice::from_ref(event))
+            .await
+            .expect("applies");
+        projector::runner::apply_events(&twice, std::slice::from_ref(event))
+            .await
+            .expect("applies");
+    }
+    projector::runner::apply_events(&twice, &events)
+        .await
+        .expect("applies");
+    let live = system.read_model().await;
+    for collection in [shared::readmodel::PROJECTS, shared::readmodel::THREADS] {
+        let expected = documents(&once, collection).await;
+        assert!(!expected.is_empty());
+        assert_eq!(
+            documents(&twice, collection).await,
+            expected,
+            "{collection}"
+        );
+        assert_eq!(
+            documents(&live, collection).await,
+            expected,
+            "{collection} as projected live"
+        );
+    }
+    system.stop().await;
+}

@@ -1,0 +1,294 @@
+//! Starts the whole system in-process against the test binary's real NATS and
+//! MongoDB-compatible servers, with a stream and database of its own.
+
+use std::{net::SocketAddr, time::Duration};
+
+use async_nats::jetstream;
+use reqwest::{StatusCode, header::HeaderMap};
+use serde_json::Value;
+use shared::{
+    domain::thread::BannedWords,
+    events::Envelope,
+    readmodel::ReadModel,
+    testkit::{TestEnv, eventually},
+};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn token(&self) -> String {
+        self.body["consistency_token"]
+            .as_str()
+            .expect("a consistency token")
+            .to_owned()
+    }
+}
+
+struct Running {
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.expect("joins").expect("stops cleanly");
+    }
+}
+
+pub struct System {
+    pub env: TestEnv,
+    pub command: String,
+    pub query: String,
+    pub projector: Option<String>,
+    pub http: reqwest::Client,
+    projector_app: Option<Running>,
+    others: Vec<Running>,
+}
+
+async fn listener() -> (TcpListener, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let addr = listener.local_addr().expect("has an address");
+    (listener, addr)
+}
+
+fn run<F>(future: impl FnOnce(oneshot::Receiver<()>) -> F) -> Running
+where
+    F: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let (stop, stopped) = oneshot::channel();
+    Running {
+        stop: Some(stop),
+        task: tokio::spawn(future(stopped)),
+    }
+}
+
+impl System {
+    /// The three services.
+    pub async fn start() -> Self {
+        let mut system = Self::without_projector().await;
+        system.start_projector().await;
+        system
+    }
+
+    /// command-api and query-api only; the projector runs elsewhere.
+    pub async fn without_projector() -> Self {
+        Self::with_env(TestEnv::new()).await
+    }
+
+    pub async fn with_env(env: TestEnv) -> Self {
+        let (command_listener, command_addr) = listener().await;
+        let command_config = command_api::Config {
+            addr: command_addr,
+            nats: env.nats.clone(),
+            jwt_secret: env.jwt_secret.clone(),
+            banned_words: BannedWords::default(),
+            startup_timeout: Duration::from_secs(20),
+        };
+        let command = command_api::App::build(command_config, command_listener)
+            .await
+            .expect("command-api builds");
+        let (query_listener, query_addr) = listener().await;
+        let query = query_api::App::build(
+            query_api::Config::new(env.nats.clone(), env.mongo.clone()),
+            query_listener,
+        )
+        .await
+        .expect("query-api builds");
+        let others = vec![
+            run(|stop| {
+                command.run_until_stopped(async {
+                    let _ = stop.await;
+                })
+            }),
+            run(|stop| {
+                query.run_until_stopped(async {
+                    let _ = stop.await;
+                })
+            }),
+        ];
+        Self {
+            env,
+            command: format!("http://{command_addr}"),
+            query: format!("http://{query_addr}"),
+            projector: None,
+            http: reqwest::Client::new(),
+            projector_app: None,
+            others,
+        }
+    }
+
+    pub async fn start_projector(&mut self) {
+        let (projector_listener, projector_addr) = listener().await;
+        let config = projector::Config::new(self.env.nats.clone(), self.env.mongo.clone());
+        let app = projector::App::build(config, projector_listener)
+            .await
+            .expect("projector builds");
+        self.projector = Some(format!("http://{projector_addr}"));
+        self.projector_app = Some(run(|stop| {
+            app.run_until_stopped(async {
+                let _ = stop.await;
+            })
+        }));
+    }
+
+    pub async fn stop_projector(&mut self) {
+        if let Some(app) = self.projector_app.take() {
+            app.stop().await;
+        }
+        self.projector = None;
+    }
+
+    pub async fn stop(mut self) {
+        self.stop_projector().await;
+        for app in self.others.drain(..) {
+            app.stop().await;
+        }
+    }
+
+    pub fn token(&self, user: &str) -> String {
+        self.env.token(user, &[])
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.expect("the request is answered");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("a body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn write(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        user: &str,
+        body: Value,
+    ) -> Reply {
+        let request = self
+            .http
+            .request(method, format!("{}{path}", self.command))
+            .bearer_auth(self.token(user))
+            .json(&body);
+        self.send(request).await
+    }
+
+    pub async fn post(&self, path: &str, user: &str, body: Value) -> Reply {
+        self.write(reqwest::Method::POST, path, user, body).await
+    }
+
+    pub async fn put(&self, path: &str, user: &str, body: Value) -> Reply {
+        self.write(reqwest::Method::PUT, path, user, body).await
+    }
+
+    pub async fn patch(&self, path: &str, user: &str, body: Value) -> Reply {
+        self.write(reqwest::Method::PATCH, path, user, body).await
+    }
+
+    /// A read that waits for the write with `token` to be visible.
+    pub async fn get_after(&self, path: &str, token: &str) -> Reply {
+        let request = self
+            .http
+            .get(format!("{}{path}", self.query))
+            .header("Consistency-Token", token);
+        self.send(request).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(self.http.get(format!("{}{path}", self.query)))
+            .await
+    }
+
+    pub async fn propose(&self, user: &str, name: &str) -> Reply {
+        let reply = self
+            .post(
+                "/projects/propose",
+                user,
+                serde_json::json!({
+                    "project_name": name,
+                    "tagline": format!("the tagline of {name}"),
+                    "problems": ["first problem", "second problem"],
+                    "solutions": ["a solution"],
+                    "tags": ["test"],
+                }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        reply
+    }
+
+    pub async fn read_model(&self) -> ReadModel {
+        ReadModel::connect(&self.env.mongo, "tests", Duration::from_secs(10))
+            .await
+            .expect("connects")
+    }
+
+    pub async fn jetstream(&self) -> (async_nats::Client, jetstream::Context) {
+        let client = async_nats::connect(&self.env.nats.url)
+            .await
+            .expect("connects");
+        let js = jetstream::new(client.clone());
+        (client, js)
+    }
+
+    /// The stream's last sequence.
+    pub async fn stream_last(&self) -> u64 {
+        let (_, js) = self.jetstream().await;
+        let stream = js
+            .get_stream(&self.env.nats.stream)
+            .await
+            .expect("stream exists");
+        stream.get_info().await.expect("info").state.last_sequence
+    }
+
+    /// Every event in the stream, in order, with its sequence.
+    pub async fn events(&self) -> Vec<(u64, Envelope)> {
+        let (_, js) = self.jetstream().await;
+        let stream = js
+            .get_stream(&self.env.nats.stream)
+            .await
+            .expect("stream exists");
+        let last = stream.get_info().await.expect("info").state.last_sequence;
+        let mut events = Vec::new();
+        for seq in 1..=last {
+            let message = stream
+                .direct_get(seq)
+                .await
+                .expect("every sequence is stored");
+            events.push((seq, Envelope::from_json(&message.payload).expect("decodes")));
+        }
+        events
+    }
+
+    /// Waits until the read model has applied everything in the stream.
+    pub async fn settle(&self) {
+        let model = self.read_model().await;
+        let last = self.stream_last().await;
+        eventually("the projector catches up", Duration::from_secs(60), || {
+            let model = model.clone();
+            async move { model.position().await.unwrap_or(0) >= last }
+        })
+        .await;
+    }
+}

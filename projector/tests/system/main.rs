@@ -1,0 +1,7 @@
+//! The whole system over HTTP, on real NATS and MongoDB-compatible servers.
+
+mod contract_errors;
+mod crash;
+mod discussions;
+mod harness;
+mod pipeline;
