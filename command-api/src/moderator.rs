@@ -128,7 +128,7 @@ async fn decide(
             id: thread_id,
             project_id,
             // Not needed for the decision.
-            author: shared::domain::UserId::parse(ACTOR).map_err(|e| StoreError::Unavailable(e))?,
+            author: shared::domain::UserId::parse(ACTOR).map_err(StoreError::Unavailable)?,
             message,
             status: ModerationStatus::Pending,
         },

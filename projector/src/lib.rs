@@ -263,7 +263,8 @@ fn register_metrics(metrics: &Metrics, status: &Arc<Status>) {
         }
     }
     impl prometheus_client::metrics::TypedMetric for Read {}
-    let entries: [(&str, &str, fn(&Status) -> u64, bool); 7] = [
+    type Entry = (&'static str, &'static str, fn(&Status) -> u64, bool);
+    let entries: [Entry; 7] = [
         (
             "projector_position",
             "Stream sequence up to which every event is applied",

@@ -288,10 +288,10 @@ pub async fn write_batch(
                 )
                 .await
                 .with_context(|| format!("update of {collection} failed"))?;
-            if let Ok(errors) = reply.get_array("writeErrors") {
-                if !errors.is_empty() {
-                    anyhow::bail!("update of {collection} reported errors: {errors:?}");
-                }
+            if let Ok(errors) = reply.get_array("writeErrors")
+                && !errors.is_empty()
+            {
+                anyhow::bail!("update of {collection} reported errors: {errors:?}");
             }
         }
     }
@@ -336,10 +336,10 @@ pub async fn announce(client: &async_nats::Client, subjects: &Subjects, status: 
         position: status.position.load(Ordering::Relaxed),
         stream_last: status.stream_last.load(Ordering::Relaxed),
     };
-    if let Ok(payload) = serde_json::to_vec(&announcement) {
-        if let Err(err) = client.publish(subjects.position(), payload.into()).await {
-            tracing::debug!(%err, "cannot announce the position");
-        }
+    if let Ok(payload) = serde_json::to_vec(&announcement)
+        && let Err(err) = client.publish(subjects.position(), payload.into()).await
+    {
+        tracing::debug!(%err, "cannot announce the position");
     }
 }
 

@@ -97,10 +97,10 @@ impl Metrics {
     /// The OpenMetrics text of every registered metric.
     pub fn encode(&self) -> String {
         let mut text = String::new();
-        if let Ok(registry) = self.registry.lock() {
-            if let Err(err) = encode(&mut text, &registry) {
-                tracing::error!(%err, "cannot encode metrics");
-            }
+        if let Ok(registry) = self.registry.lock()
+            && let Err(err) = encode(&mut text, &registry)
+        {
+            tracing::error!(%err, "cannot encode metrics");
         }
         text
     }

@@ -249,11 +249,7 @@ async fn unknown_and_foreign_resources() {
         .await;
     assert_problem(&reply, StatusCode::NOT_FOUND);
     let reply = system
-        .patch(
-            &format!("/threads/not-an-id"),
-            "alice",
-            json!({"message": "x"}),
-        )
+        .patch("/threads/not-an-id", "alice", json!({"message": "x"}))
         .await;
     assert_problem(&reply, StatusCode::NOT_FOUND);
     let reply = system

@@ -119,10 +119,10 @@ impl From<Tag> for String {
 pub fn parse_tags(field: &str, raw: &[String], errors: &mut super::Errors) -> Vec<Tag> {
     let mut tags: Vec<Tag> = Vec::with_capacity(raw.len());
     for (i, item) in raw.iter().enumerate() {
-        if let Some(tag) = errors.take(&format!("{field}[{i}]"), Tag::parse(item)) {
-            if !tags.contains(&tag) {
-                tags.push(tag);
-            }
+        if let Some(tag) = errors.take(&format!("{field}[{i}]"), Tag::parse(item))
+            && !tags.contains(&tag)
+        {
+            tags.push(tag);
         }
     }
     tags
