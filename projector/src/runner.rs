@@ -22,7 +22,7 @@ use mongodb::bson::{Document, doc};
 use shared::{
     events::{Envelope, Subjects},
     nats::PositionAnnouncement,
-    readmodel::{POSITION_ID, ReadModel},
+    readmodel::ReadModel,
 };
 use tokio::sync::watch;
 
@@ -31,6 +31,8 @@ use crate::projection::{Write, writes};
 /// What the projector reports about itself.
 #[derive(Debug, Default)]
 pub struct Status {
+    /// The generation being served (and, outside a rebuild, projected).
+    pub generation: AtomicU64,
     pub position: AtomicU64,
     pub stream_last: AtomicU64,
     pub applied_events: AtomicU64,
@@ -272,10 +274,10 @@ pub async fn write_batch(
     parked: &[Document],
     position: u64,
 ) -> anyhow::Result<()> {
-    let mut by_collection: BTreeMap<&'static str, Vec<Document>> = BTreeMap::new();
+    let mut by_collection: BTreeMap<String, Vec<Document>> = BTreeMap::new();
     for write in writes {
         by_collection
-            .entry(write.collection)
+            .entry(model.collection(write.collection))
             .or_default()
             .push(write.statement());
     }
@@ -284,7 +286,7 @@ pub async fn write_batch(
             let reply = model
                 .db
                 .run_command(
-                    doc! {"update": collection, "updates": chunk.to_vec(), "ordered": true},
+                    doc! {"update": collection.as_str(), "updates": chunk.to_vec(), "ordered": true},
                 )
                 .await
                 .with_context(|| format!("update of {collection} failed"))?;
@@ -311,7 +313,7 @@ pub async fn write_batch(
     model
         .state
         .update_one(
-            doc! {"_id": POSITION_ID},
+            doc! {"_id": model.position_id()},
             doc! {"$max": {"position": position as i64}},
         )
         .upsert(true)
@@ -335,6 +337,7 @@ pub async fn announce(client: &async_nats::Client, subjects: &Subjects, status: 
     let announcement = PositionAnnouncement {
         position: status.position.load(Ordering::Relaxed),
         stream_last: status.stream_last.load(Ordering::Relaxed),
+        generation: status.generation.load(Ordering::Relaxed),
     };
     if let Ok(payload) = serde_json::to_vec(&announcement)
         && let Err(err) = client.publish(subjects.position(), payload.into()).await

@@ -16,6 +16,7 @@ use shared::{
     config::{self, MongoConfig, NatsConfig},
     http::{ApiError, ReadinessCheck, finish_router, serve},
     metrics::Metrics,
+    nats::PositionAnnouncement,
     readmodel::ReadModel,
 };
 use tokio::net::TcpListener;
@@ -67,9 +68,32 @@ impl Config {
 
 #[derive(Clone)]
 pub struct AppState {
-    pub model: ReadModel,
+    model: Arc<std::sync::RwLock<ReadModel>>,
     pub position: Position,
     pub consistency_wait: Duration,
+}
+
+impl AppState {
+    /// The read model of the generation the projector announces: a rebuild
+    /// switches every following request to the new generation at once.
+    pub fn model(&self) -> ReadModel {
+        let generation = self.position.current().generation;
+        if let Ok(model) = self.model.read() {
+            if model.generation == generation {
+                return model.clone();
+            }
+        }
+        match self.model.write() {
+            Ok(mut model) => {
+                if model.generation != generation {
+                    tracing::info!(generation, "serving a new read-model generation");
+                    *model = model.with_generation(generation);
+                }
+                model.clone()
+            }
+            Err(poisoned) => poisoned.into_inner().with_generation(generation),
+        }
+    }
 }
 
 pub struct App {
@@ -83,10 +107,15 @@ impl App {
         let client =
             shared::nats::connect(&config.nats, "query-api", config.startup_timeout).await?;
         let model = ReadModel::connect(&config.mongo, "query-api", config.startup_timeout).await?;
-        let initial = model.position().await?;
+        let model = model.with_generation(model.active_generation().await?);
+        let initial = PositionAnnouncement {
+            position: model.position().await?,
+            stream_last: 0,
+            generation: model.generation,
+        };
         let position = Position::follow(&client, &config.nats.subjects(), initial).await?;
         let state = AppState {
-            model: model.clone(),
+            model: Arc::new(std::sync::RwLock::new(model.clone())),
             position: position.clone(),
             consistency_wait: config.consistency_wait,
         };

@@ -17,12 +17,9 @@ impl Position {
     pub async fn follow(
         client: &async_nats::Client,
         subjects: &Subjects,
-        initial: u64,
+        initial: PositionAnnouncement,
     ) -> anyhow::Result<Self> {
-        let (tx, rx) = watch::channel(PositionAnnouncement {
-            position: initial,
-            stream_last: initial,
-        });
+        let (tx, rx) = watch::channel(initial);
         let mut subscription = client.subscribe(subjects.position()).await?;
         tokio::spawn(async move {
             while let Some(message) = subscription.next().await {

@@ -105,7 +105,7 @@ async fn list_projects(
         _ => doc! {"$and": filters},
     };
     let mut docs: Vec<ProjectDoc> = state
-        .model
+        .model()
         .projects
         .find(filter)
         .sort(doc! {"created_seq": -1})
@@ -139,7 +139,7 @@ async fn get_project(
 ) -> Result<Json<Value>, ApiError> {
     let id = ProjectId::parse(&project_id).map_err(|_| ApiError::not_found("project"))?;
     let project = state
-        .model
+        .model()
         .projects
         .find_one(doc! {"_id": id.to_string()})
         .await
@@ -189,7 +189,7 @@ async fn list_threads(
     }
     errors.into_result()?;
     let project_exists = state
-        .model
+        .model()
         .projects
         .clone_with_type::<Document>()
         .find_one(doc! {"_id": id.to_string()})
@@ -226,7 +226,7 @@ async fn list_threads(
         doc! {"created_seq": -1}
     };
     let mut docs: Vec<ThreadDoc> = state
-        .model
+        .model()
         .threads
         .find(filter)
         .sort(sort)
@@ -264,14 +264,14 @@ async fn get_thread(
 ) -> Result<Json<Value>, ApiError> {
     let id = ThreadId::parse(&thread_id).map_err(|_| ApiError::not_found("thread"))?;
     let thread = state
-        .model
+        .model()
         .threads
         .find_one(doc! {"_id": id.to_string()})
         .await
         .map_err(internal)?
         .ok_or_else(|| ApiError::not_found("thread"))?;
     let replies: Vec<ThreadDoc> = state
-        .model
+        .model()
         .threads
         .find(doc! {"parent_thread_id": id.to_string()})
         .sort(doc! {"created_seq": 1})

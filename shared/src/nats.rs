@@ -77,4 +77,7 @@ pub struct PositionAnnouncement {
     pub position: u64,
     /// The stream's last sequence when the position was announced.
     pub stream_last: u64,
+    /// The read-model generation query-api should serve.
+    #[serde(default)]
+    pub generation: u64,
 }

@@ -71,10 +71,18 @@ pub struct PositionDoc {
     pub position: i64,
 }
 
-/// The read model's collections in one database.
+/// The `_id` of the document in [`PROJECTOR_STATE`] naming the generation query-api serves.
+pub const ACTIVE_GENERATION_ID: &str = "active_generation";
+
+/// The read model's collections of one generation in one database.
+///
+/// Generation 0 uses the plain collection names (`projects`, `threads`); a
+/// rebuild writes generation `n` into `projects_g<n>`, `threads_g<n>` and
+/// switches query-api to it when it has caught up.
 #[derive(Debug, Clone)]
 pub struct ReadModel {
     pub db: Database,
+    pub generation: u64,
     pub projects: Collection<ProjectDoc>,
     pub threads: Collection<ThreadDoc>,
     pub state: Collection<Document>,
@@ -82,12 +90,47 @@ pub struct ReadModel {
 
 impl ReadModel {
     pub fn new(db: Database) -> Self {
+        Self::at_generation(db, 0)
+    }
+
+    pub fn at_generation(db: Database, generation: u64) -> Self {
         Self {
-            projects: db.collection(PROJECTS),
-            threads: db.collection(THREADS),
+            projects: db.collection(&collection_name(PROJECTS, generation)),
+            threads: db.collection(&collection_name(THREADS, generation)),
             state: db.collection(PROJECTOR_STATE),
+            generation,
             db,
         }
+    }
+
+    pub fn with_generation(&self, generation: u64) -> Self {
+        Self::at_generation(self.db.clone(), generation)
+    }
+
+    /// The name of a base collection (`projects`, `threads`) in this generation.
+    pub fn collection(&self, base: &str) -> String {
+        collection_name(base, self.generation)
+    }
+
+    /// The `_id` of this generation's position document.
+    pub fn position_id(&self) -> String {
+        match self.generation {
+            0 => POSITION_ID.to_owned(),
+            n => format!("{POSITION_ID}_g{n}"),
+        }
+    }
+
+    /// The generation query-api should serve (0 until a rebuild switched).
+    pub async fn active_generation(&self) -> anyhow::Result<u64> {
+        let found = self
+            .state
+            .find_one(doc! {"_id": ACTIVE_GENERATION_ID})
+            .await?;
+        Ok(found
+            .as_ref()
+            .and_then(|d| d.get("generation"))
+            .map(bson_u64)
+            .unwrap_or(0))
     }
 
     /// Connects, retrying with backoff for at most `timeout`.
@@ -165,13 +208,34 @@ impl ReadModel {
 
     /// Every event up to this stream sequence is applied (0 for a new read model).
     pub async fn position(&self) -> anyhow::Result<u64> {
-        let found = self.state.find_one(doc! {"_id": POSITION_ID}).await?;
-        let position = match found.as_ref().and_then(|d| d.get("position")) {
-            Some(mongodb::bson::Bson::Int64(p)) => *p,
-            Some(mongodb::bson::Bson::Int32(p)) => i64::from(*p),
-            Some(mongodb::bson::Bson::Double(p)) => *p as i64,
-            _ => 0,
-        };
-        Ok(u64::try_from(position).unwrap_or(0))
+        let found = self
+            .state
+            .find_one(doc! {"_id": self.position_id()})
+            .await?;
+        Ok(found
+            .as_ref()
+            .and_then(|d| d.get("position"))
+            .map(bson_u64)
+            .unwrap_or(0))
+    }
+}
+
+/// The name of a base collection in a generation.
+pub fn collection_name(base: &str, generation: u64) -> String {
+    match generation {
+        0 => base.to_owned(),
+        n => format!("{base}_g{n}"),
+    }
+}
+
+/// A non-negative integer however the server stored it (the local server may
+/// store a 64-bit integer as 32-bit or double).
+pub fn bson_u64(value: &mongodb::bson::Bson) -> u64 {
+    use mongodb::bson::Bson;
+    match value {
+        Bson::Int64(v) => u64::try_from(*v).unwrap_or(0),
+        Bson::Int32(v) => u64::try_from(*v).unwrap_or(0),
+        Bson::Double(v) if *v >= 0.0 => *v as u64,
+        _ => 0,
     }
 }
