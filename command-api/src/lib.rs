@@ -32,6 +32,8 @@ pub struct Config {
     pub banned_words: BannedWords,
     /// `FLOW_STARTUP_TIMEOUT_MS`, default 30 000.
     pub startup_timeout: Duration,
+    /// CORS, rate limits, timeouts.
+    pub http: shared::protect::HttpConfig,
 }
 
 impl Config {
@@ -46,6 +48,7 @@ impl Config {
                 None => BannedWords::default(),
             },
             startup_timeout: config::startup_timeout()?,
+            http: shared::protect::HttpConfig::from_env()?,
         })
     }
 }
@@ -108,7 +111,14 @@ impl App {
                 }
             })
         });
-        let router = finish_router(routes::router().with_state(state), metrics, ready);
+        let mut api = routes::router().with_state(state.clone());
+        if let Some(limiter) = config.http.limiter() {
+            api = api.layer(axum::middleware::from_fn_with_state(
+                (limiter, state.jwt.clone()),
+                shared::protect::limit_writes,
+            ));
+        }
+        let router = finish_router(api, metrics, ready, &config.http);
         Ok(Self {
             listener,
             router,

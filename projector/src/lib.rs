@@ -1,7 +1,11 @@
 //! projector: consumes the event stream with a durable consumer and writes
 //! the MongoDB read documents, idempotently and in stream order.
 
+pub mod coalesce;
+pub mod control;
+pub mod parking;
 pub mod projection;
+pub mod rebuild;
 pub mod runner;
 
 use std::{
@@ -19,9 +23,12 @@ use shared::{
     metrics::Metrics,
     readmodel::ReadModel,
 };
-use tokio::{net::TcpListener, sync::watch};
+use tokio::{
+    net::TcpListener,
+    sync::{mpsc, watch},
+};
 
-use crate::runner::{Runner, Status};
+use crate::runner::{Projection, Runner, Settings, Status};
 
 /// The projector's configuration.
 #[derive(Debug, Clone)]
@@ -30,8 +37,11 @@ pub struct Config {
     pub addr: SocketAddr,
     pub nats: NatsConfig,
     pub mongo: MongoConfig,
-    /// `FLOW_PROJECTOR_BATCH`: events per batch, default 500.
-    pub batch_size: usize,
+    /// `FLOW_PROJECTOR_BATCH` (events per batch, default 500),
+    /// `FLOW_PROJECTOR_MAX_ATTEMPTS` (before a refused event is parked, default 5),
+    /// `FLOW_PROJECTOR_MAX_SCHEMA_VERSION` (newest event schema accepted,
+    /// default the one this build writes).
+    pub settings: Settings,
     /// `FLOW_PROJECTOR_DURABLE`: the durable consumer's name, default `projector`.
     pub durable: String,
     /// `FLOW_MAX_LAG`: `/readyz` fails when more events than this wait, default 10 000.
@@ -42,15 +52,26 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
-        let batch_size = config::parse_or("FLOW_PROJECTOR_BATCH", 500usize)?;
-        if !(1..=10_000).contains(&batch_size) {
+        let defaults = Settings::default();
+        let settings = Settings {
+            batch_size: config::parse_or("FLOW_PROJECTOR_BATCH", defaults.batch_size)?,
+            max_attempts: config::parse_or("FLOW_PROJECTOR_MAX_ATTEMPTS", defaults.max_attempts)?,
+            max_schema_version: config::parse_or(
+                "FLOW_PROJECTOR_MAX_SCHEMA_VERSION",
+                defaults.max_schema_version,
+            )?,
+        };
+        if !(1..=10_000).contains(&settings.batch_size) {
             anyhow::bail!("FLOW_PROJECTOR_BATCH must be between 1 and 10000");
+        }
+        if settings.max_attempts == 0 {
+            anyhow::bail!("FLOW_PROJECTOR_MAX_ATTEMPTS must be at least 1");
         }
         Ok(Self {
             addr: config::listen_addr("FLOW_PROJECTOR_ADDR", "127.0.0.1:8082")?,
             nats: NatsConfig::from_env()?,
             mongo: MongoConfig::from_env()?,
-            batch_size,
+            settings,
             durable: config::var("FLOW_PROJECTOR_DURABLE")?.unwrap_or_else(|| "projector".into()),
             max_lag: config::parse_or("FLOW_MAX_LAG", 10_000u64)?,
             startup_timeout: config::startup_timeout()?,
@@ -62,7 +83,7 @@ impl Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             nats,
             mongo,
-            batch_size: 500,
+            settings: Settings::default(),
             durable: "projector".into(),
             max_lag: 10_000,
             startup_timeout: Duration::from_secs(30),
@@ -80,6 +101,7 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     runner: Runner,
+    control: control::ControlPlane,
     client: async_nats::Client,
     stream: async_nats::jetstream::stream::Stream,
     status: Arc<Status>,
@@ -91,13 +113,23 @@ impl App {
             shared::nats::connect(&config.nats, "projector", config.startup_timeout).await?;
         let js = async_nats::jetstream::new(client.clone());
         let stream = shared::nats::ensure_stream(&js, &config.nats, config.startup_timeout).await?;
-        let model = ReadModel::connect(&config.mongo, "projector", config.startup_timeout).await?;
+        let base = ReadModel::connect(&config.mongo, "projector", config.startup_timeout).await?;
+        let model = base.with_generation(base.active_generation().await?);
         model.ensure_indexes().await?;
         let subjects = config.nats.subjects();
-        let consumer =
-            runner::ensure_consumer(&stream, &config.durable, &subjects, config.batch_size).await?;
+        let consumer = runner::ensure_consumer(
+            &stream,
+            &config.durable,
+            &subjects,
+            config.settings.batch_size,
+        )
+        .await?;
         let status = Arc::new(Status::default());
         status.store_ok.store(true, Ordering::Relaxed);
+        status.generation.store(model.generation, Ordering::Relaxed);
+        status
+            .parked
+            .store(parking::list(&model).await?.len() as u64, Ordering::Relaxed);
 
         let metrics = Arc::new(Metrics::new("projector"));
         register_metrics(&metrics, &status);
@@ -127,21 +159,36 @@ impl App {
                 status: status.clone(),
                 max_lag,
             });
-        let router = finish_router(api, metrics, ready);
+        let router = finish_router(api, metrics, ready, &shared::protect::HttpConfig::default());
+        let (control_tx, control_rx) = mpsc::channel(8);
         let runner = Runner {
             stream: stream.clone(),
             consumer,
             durable: config.durable.clone(),
-            model,
+            projection: Projection::open(model.clone(), config.settings).await?,
             client: client.clone(),
-            subjects,
-            batch_size: config.batch_size,
+            subjects: subjects.clone(),
             status: status.clone(),
+            control: control_rx,
+        };
+        let control = control::ControlPlane {
+            client: client.clone(),
+            subject: control::subject(&subjects),
+            rebuilder: Arc::new(rebuild::Rebuilder {
+                stream: stream.clone(),
+                live: base,
+                filter_subject: subjects.all_events(),
+                status: status.clone(),
+                control: control_tx.clone(),
+                settings: config.settings,
+            }),
+            runner: control_tx,
         };
         Ok(Self {
             listener,
             router,
             runner,
+            control,
             client,
             stream,
             status,
@@ -165,8 +212,9 @@ impl App {
             self.client.clone(),
             self.stream.clone(),
             self.status.clone(),
-            stop_rx,
+            stop_rx.clone(),
         ));
+        let control = tokio::spawn(self.control.serve(stop_rx));
         let stop = stop_tx.clone();
         let served = serve(self.listener, self.router, async move {
             shutdown.await;
@@ -176,6 +224,7 @@ impl App {
         let _ = stop_tx.send(true);
         let projected = runner.await;
         let _ = heartbeat.await;
+        let _ = control.await;
         if let Err(err) = self.client.drain().await {
             tracing::warn!(%err, "NATS drain failed");
         }
@@ -224,30 +273,39 @@ async fn heartbeat(
 
 async fn status_json(State(state): State<HttpState>) -> Json<serde_json::Value> {
     let s = &state.status;
-    let lag = s.lag();
+    let applied = s.applied_events.load(Ordering::Relaxed);
+    let writes = s.writes.load(Ordering::Relaxed);
+    let batches = s.batches.load(Ordering::Relaxed);
+    let rebuild = s.rebuild.lock().ok().and_then(|r| r.clone());
     Json(serde_json::json!({
+        "generation": s.generation.load(Ordering::Relaxed),
         "position": s.position.load(Ordering::Relaxed),
         "stream_last": s.stream_last.load(Ordering::Relaxed),
-        "lag_events": lag,
+        "lag_events": s.lag(),
+        "lag_seconds": s.lag_seconds(),
         "max_lag_events": state.max_lag,
-        "applied_events": s.applied_events.load(Ordering::Relaxed),
-        "batches": s.batches.load(Ordering::Relaxed),
+        "applied_events": applied,
+        "writes": writes,
+        "writes_per_event": if applied > 0 { writes as f64 / applied as f64 } else { 0.0 },
+        "batches": batches,
+        "mean_batch_size": if batches > 0 { applied as f64 / batches as f64 } else { 0.0 },
         "parked_events": s.parked.load(Ordering::Relaxed),
         "redelivered_events": s.redelivered.load(Ordering::Relaxed),
         "store_ok": s.store_ok.load(Ordering::Relaxed),
+        "rebuild": rebuild,
     }))
 }
 
-/// Gauges read from the status when scraped.
+/// Gauges and counters read from the status when scraped.
 fn register_metrics(metrics: &Metrics, status: &Arc<Status>) {
     #[derive(Debug)]
-    struct Read(Arc<Status>, fn(&Status) -> u64, bool);
+    struct Read(Arc<Status>, fn(&Status) -> f64, bool);
     impl prometheus_client::encoding::EncodeMetric for Read {
         fn encode(
             &self,
             encoder: prometheus_client::encoding::MetricEncoder<'_>,
         ) -> std::fmt::Result {
-            let value = (self.1)(&self.0) as i64;
+            let value = (self.1)(&self.0);
             if self.2 {
                 prometheus_client::metrics::counter::ConstCounter::new(value as u64).encode(encoder)
             } else {
@@ -263,49 +321,73 @@ fn register_metrics(metrics: &Metrics, status: &Arc<Status>) {
         }
     }
     impl prometheus_client::metrics::TypedMetric for Read {}
-    type Entry = (&'static str, &'static str, fn(&Status) -> u64, bool);
-    let entries: [Entry; 7] = [
+    type Entry = (&'static str, &'static str, fn(&Status) -> f64, bool);
+    let entries: [Entry; 11] = [
         (
             "projector_position",
             "Stream sequence up to which every event is applied",
-            |s| s.position.load(Ordering::Relaxed),
+            |s| s.position.load(Ordering::Relaxed) as f64,
             false,
         ),
         (
             "projector_stream_last",
             "The stream's last sequence",
-            |s| s.stream_last.load(Ordering::Relaxed),
+            |s| s.stream_last.load(Ordering::Relaxed) as f64,
             false,
         ),
         (
             "projector_lag_events",
             "Events stored but not yet applied",
-            Status::lag,
+            |s| s.lag() as f64,
+            false,
+        ),
+        (
+            "projector_lag_seconds",
+            "How long the oldest unapplied event has waited",
+            Status::lag_seconds,
+            false,
+        ),
+        (
+            "projector_generation",
+            "The read-model generation projected live",
+            |s| s.generation.load(Ordering::Relaxed) as f64,
             false,
         ),
         (
             "projector_applied_events",
             "Events applied",
-            |s| s.applied_events.load(Ordering::Relaxed),
+            |s| s.applied_events.load(Ordering::Relaxed) as f64,
+            true,
+        ),
+        (
+            "projector_writes",
+            "Update statements sent to MongoDB",
+            |s| s.writes.load(Ordering::Relaxed) as f64,
             true,
         ),
         (
             "projector_batches",
             "Batches written",
-            |s| s.batches.load(Ordering::Relaxed),
+            |s| s.batches.load(Ordering::Relaxed) as f64,
             true,
         ),
         (
             "projector_parked_events",
-            "Events that could not be applied and were parked",
-            |s| s.parked.load(Ordering::Relaxed),
-            true,
+            "Events parked because they could not be applied",
+            |s| s.parked.load(Ordering::Relaxed) as f64,
+            false,
         ),
         (
             "projector_redelivered_events",
             "Events delivered more than once",
-            |s| s.redelivered.load(Ordering::Relaxed),
+            |s| s.redelivered.load(Ordering::Relaxed) as f64,
             true,
+        ),
+        (
+            "projector_store_ok",
+            "1 while MongoDB accepts writes",
+            |s| f64::from(u8::from(s.store_ok.load(Ordering::Relaxed))),
+            false,
         ),
     ];
     for (name, help, read, counter) in entries {

@@ -1,13 +1,55 @@
-use std::process::ExitCode;
+use std::{process::ExitCode, time::Duration};
 
-use projector::{App, Config};
-use shared::{startup::shutdown_signal, telemetry};
+use projector::{App, Config, control};
+use shared::{config as env, startup::shutdown_signal, telemetry};
+
+const USAGE: &str = "usage:
+  projector               project the stream into MongoDB and serve health, metrics and /status
+  projector parked        list the parked events of the running projector
+  projector retry <seq>   re-apply a parked event (and the events parked behind it)
+  projector rebuild       build a new generation of the read model from the first event, then switch to it
+  projector verify        rebuild into a scratch generation and compare it with the live one
+The commands talk to the running projector over NATS (FLOW_NATS_URL, FLOW_SUBJECT_PREFIX) and wait
+at most FLOW_CONTROL_TIMEOUT_MS (default one hour) for its answer.";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    telemetry::init("projector");
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let request = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => None,
+        ["parked"] => Some(control::Request::Parked),
+        ["rebuild"] => Some(control::Request::Rebuild),
+        ["verify"] => Some(control::Request::Verify),
+        ["retry", seq] => match seq.parse() {
+            Ok(seq) => Some(control::Request::Retry { seq }),
+            Err(_) => {
+                eprintln!("projector: {seq:?} is not a sequence number\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        ["-h" | "--help" | "help"] => {
+            eprintln!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("projector: unknown command\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match request {
+        None => {
+            telemetry::init("projector");
+            serve().await
+        }
+        Some(request) => command(request).await,
+    };
+    match result {
+        Ok(code) => code,
         Err(err) => {
             tracing::error!(error = format!("{err:#}"), "projector failed");
             eprintln!("projector: {err:#}");
@@ -16,11 +58,30 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run() -> anyhow::Result<()> {
+async fn serve() -> anyhow::Result<ExitCode> {
     let config = Config::from_env()?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     App::build(config, listener)
         .await?
         .run_until_stopped(shutdown_signal())
-        .await
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn command(request: control::Request) -> anyhow::Result<ExitCode> {
+    let nats = env::NatsConfig::from_env()?;
+    let timeout = env::millis_or("FLOW_CONTROL_TIMEOUT_MS", 3_600_000)?;
+    let client = shared::nats::connect(&nats, "projector-cli", Duration::from_secs(10)).await?;
+    let answer = control::request(&client, &nats.subjects(), &request, timeout).await?;
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+    }
+    let failed =
+        answer.get("error").is_some() || answer.get("result").is_some_and(|r| r == "different");
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

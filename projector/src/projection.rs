@@ -6,7 +6,7 @@ use mongodb::bson::{Bson, Document, doc};
 use shared::{
     domain::{Direction, ModerationStatus, ThreadType},
     events::{Envelope, Event},
-    readmodel::{PROJECTS, THREADS},
+    readmodel::{PROJECTS, SEARCH_FIELD, TAGS, THREADS, search_prefixes},
 };
 use time::format_description::well_known::Rfc3339;
 
@@ -61,6 +61,34 @@ fn tags(tags: &[shared::domain::Tag]) -> Vec<String> {
     tags.iter().map(|t| t.as_str().to_owned()).collect()
 }
 
+/// Moves the project count of each tag by `delta`. A tag seen for the first
+/// time is created at zero first: the counting update is guarded by `seq`,
+/// and an upsert with that guard in its filter would collide with an
+/// existing `_id`.
+fn count_tags(writes: &mut Vec<Write>, tags: &[shared::domain::Tag], seq: i64, delta: i64) {
+    for tag in tags {
+        if delta > 0 {
+            writes.push(Write::create(
+                TAGS,
+                tag.as_str().to_owned(),
+                doc! {"tag": tag.as_str(), "project_count": 0_i64, "seq": 0_i64},
+            ));
+        }
+        writes.push(Write::guarded(
+            TAGS,
+            tag.as_str().to_owned(),
+            seq,
+            doc! {"$inc": {"project_count": delta}},
+        ));
+    }
+}
+
+/// A thread of the project was started, edited or voted on: the project
+/// moves up in `sort=active`.
+fn activity(envelope: &Envelope, seq: i64) -> Document {
+    doc! {"last_activity_seq": seq, "last_activity_at": timestamp(envelope)}
+}
+
 /// The writes that project `envelope`, stored at stream sequence `seq`.
 pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
     match &envelope.event {
@@ -72,7 +100,7 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
             tags: project_tags,
             proposer,
         } => {
-            vec![Write::create(
+            let mut writes = vec![Write::create(
                 PROJECTS,
                 project_id.to_string(),
                 doc! {
@@ -85,19 +113,34 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
                     "thread_count": 0_i64,
                     "problem_count": 0_i64,
                     "solution_count": 0_i64,
+                    "score": 0_i64,
+                    "last_activity_seq": seq,
+                    "last_activity_at": timestamp(envelope),
+                    SEARCH_FIELD: search_prefixes(&[project_name, tagline]),
                     "seq": seq,
                 },
-            )]
+            )];
+            count_tags(&mut writes, project_tags, seq, 1);
+            writes
         }
         Event::ProjectTagsChanged {
             project_id,
             tags: project_tags,
-        } => vec![Write::guarded(
-            PROJECTS,
-            project_id.to_string(),
-            seq,
-            doc! {"$set": {"tags": tags(project_tags)}},
-        )],
+            added,
+            removed,
+        } => {
+            // Events recorded before `added`/`removed` existed carry neither:
+            // the tag counts cannot be moved from the event alone and stay as they are.
+            let mut writes = vec![Write::guarded(
+                PROJECTS,
+                project_id.to_string(),
+                seq,
+                doc! {"$set": {"tags": tags(project_tags)}},
+            )];
+            count_tags(&mut writes, added, seq, 1);
+            count_tags(&mut writes, removed, seq, -1);
+            writes
+        }
         Event::ThreadStarted {
             thread_id,
             project_id,
@@ -135,7 +178,10 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
                 PROJECTS,
                 project_id.to_string(),
                 seq,
-                doc! {"$inc": {"thread_count": 1_i64, "problem_count": problems, "solution_count": solutions}},
+                doc! {
+                    "$inc": {"thread_count": 1_i64, "problem_count": problems, "solution_count": solutions},
+                    "$set": activity(envelope, seq),
+                },
             ));
             if let Some(parent) = parent_thread_id {
                 writes.push(Write::guarded(
@@ -148,17 +194,27 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
             writes
         }
         Event::ThreadEdited {
-            thread_id, message, ..
-        } => vec![Write::guarded(
-            THREADS,
-            thread_id.to_string(),
-            seq,
-            doc! {"$set": {
-                "message": message,
-                "edited_at": timestamp(envelope),
-                "status": ModerationStatus::Pending.as_str(),
-            }},
-        )],
+            thread_id,
+            project_id,
+            message,
+        } => vec![
+            Write::guarded(
+                THREADS,
+                thread_id.to_string(),
+                seq,
+                doc! {"$set": {
+                    "message": message,
+                    "edited_at": timestamp(envelope),
+                    "status": ModerationStatus::Pending.as_str(),
+                }},
+            ),
+            Write::guarded(
+                PROJECTS,
+                project_id.to_string(),
+                seq,
+                doc! {"$set": activity(envelope, seq)},
+            ),
+        ],
         Event::ThreadModerated {
             thread_id, status, ..
         } => vec![Write::guarded(
@@ -169,17 +225,26 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
         )],
         Event::VoteCast {
             thread_id,
+            project_id,
             direction,
             previous,
             ..
         } => {
             let (up, down) = vote_delta(*direction, *previous);
-            vec![Write::guarded(
-                THREADS,
-                thread_id.to_string(),
-                seq,
-                doc! {"$inc": {"up_vote": up, "down_vote": down, "score": up - down}},
-            )]
+            vec![
+                Write::guarded(
+                    THREADS,
+                    thread_id.to_string(),
+                    seq,
+                    doc! {"$inc": {"up_vote": up, "down_vote": down, "score": up - down}},
+                ),
+                Write::guarded(
+                    PROJECTS,
+                    project_id.to_string(),
+                    seq,
+                    doc! {"$inc": {"score": up - down}, "$set": activity(envelope, seq)},
+                ),
+            ]
         }
     }
 }
@@ -194,7 +259,7 @@ pub fn vote_delta(direction: Direction, previous: Direction) -> (i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::domain::{ProjectId, ThreadId, UserId};
+    use shared::domain::{ProjectId, Tag, ThreadId, UserId};
     use time::OffsetDateTime;
 
     fn envelope(event: Event) -> Envelope {
@@ -214,7 +279,7 @@ mod tests {
                 previous: Direction::Up,
             }),
         );
-        assert_eq!(writes.len(), 1);
+        assert_eq!(writes.len(), 2);
         assert_eq!(
             writes[0].filter,
             doc! {"_id": thread_id.to_string(), "seq": {"$lt": 42_i64}}
@@ -223,6 +288,166 @@ mod tests {
             writes[0].update,
             doc! {"$inc": {"up_vote": -1_i64, "down_vote": 1_i64, "score": -2_i64}, "$set": {"seq": 42_i64}}
         );
+        assert_eq!(writes[1].collection, PROJECTS);
+        assert_eq!(
+            writes[1].update,
+            doc! {
+                "$inc": {"score": -2_i64},
+                "$set": {"last_activity_seq": 42_i64, "last_activity_at": "1970-01-01T00:00:00Z", "seq": 42_i64},
+            }
+        );
+        assert_every_update_is_guarded(&writes, 42);
+    }
+
+    /// Every non-creating statement: filter `{_id, seq: {$lt: seq}}` and `$set: {seq}`;
+    /// every creating one: `$setOnInsert` on `{_id}` only.
+    fn assert_every_update_is_guarded(writes: &[Write], seq: i64) {
+        for write in writes {
+            if write.upsert {
+                assert_eq!(
+                    write.filter.keys().collect::<Vec<_>>(),
+                    ["_id"],
+                    "{write:?}"
+                );
+                assert_eq!(
+                    write.update.keys().collect::<Vec<_>>(),
+                    ["$setOnInsert"],
+                    "{write:?}"
+                );
+            } else {
+                assert_eq!(
+                    write.filter.get_document("seq").expect("guarded"),
+                    &doc! {"$lt": seq},
+                    "{write:?}"
+                );
+                assert_eq!(
+                    write
+                        .update
+                        .get_document("$set")
+                        .expect("sets seq")
+                        .get_i64("seq"),
+                    Ok(seq),
+                    "{write:?}"
+                );
+            }
+        }
+    }
+
+    fn tag(t: &str) -> Tag {
+        Tag::parse(t).expect("valid")
+    }
+
+    #[test]
+    fn a_proposal_creates_its_tags_before_counting_them() {
+        let project_id = ProjectId::new();
+        let writes = writes(
+            9,
+            &envelope(Event::ProjectProposed {
+                project_id,
+                project_name: "Popee the Performer".into(),
+                tagline: "a clown".into(),
+                tags: vec![tag("clown"), tag("circus")],
+                proposer: UserId::parse("alice").expect("valid"),
+            }),
+        );
+        assert_every_update_is_guarded(&writes, 9);
+        let shape: Vec<(&str, &str, bool)> = writes
+            .iter()
+            .map(|w| (w.collection, w.filter.get_str("_id").expect("id"), w.upsert))
+            .collect();
+        let id = project_id.to_string();
+        assert_eq!(
+            shape,
+            [
+                (PROJECTS, id.as_str(), true),
+                (TAGS, "clown", true),
+                (TAGS, "clown", false),
+                (TAGS, "circus", true),
+                (TAGS, "circus", false),
+            ]
+        );
+        let fields = writes[0]
+            .update
+            .get_document("$setOnInsert")
+            .expect("fields");
+        assert_eq!(fields.get_i64("last_activity_seq"), Ok(9));
+        assert_eq!(fields.get_i64("score"), Ok(0));
+        let prefixes = fields.get_array(SEARCH_FIELD).expect("prefixes");
+        assert!(prefixes.contains(&Bson::String("perf".into())));
+        assert_eq!(
+            writes[2].update,
+            doc! {"$inc": {"project_count": 1_i64}, "$set": {"seq": 9_i64}}
+        );
+    }
+
+    #[test]
+    fn a_tag_change_counts_what_was_added_and_removed() {
+        let writes = writes(
+            12,
+            &envelope(Event::ProjectTagsChanged {
+                project_id: ProjectId::new(),
+                tags: vec![tag("a"), tag("c")],
+                added: vec![tag("c")],
+                removed: vec![tag("b")],
+            }),
+        );
+        assert_every_update_is_guarded(&writes, 12);
+        let counts: Vec<(&str, bool, Option<i64>)> = writes
+            .iter()
+            .filter(|w| w.collection == TAGS)
+            .map(|w| {
+                (
+                    w.filter.get_str("_id").expect("id"),
+                    w.upsert,
+                    w.update
+                        .get_document("$inc")
+                        .ok()
+                        .and_then(|i| i.get_i64("project_count").ok()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("c", true, None),
+                ("c", false, Some(1)),
+                ("b", false, Some(-1))
+            ]
+        );
+    }
+
+    #[test]
+    fn edits_and_new_threads_are_project_activity_moderation_is_not() {
+        let project_id = ProjectId::new();
+        let thread_id = ThreadId::new();
+        let edited = writes(
+            20,
+            &envelope(Event::ThreadEdited {
+                thread_id,
+                project_id,
+                message: "m".into(),
+            }),
+        );
+        assert_every_update_is_guarded(&edited, 20);
+        assert!(edited.iter().any(|w| {
+            w.collection == PROJECTS
+                && w.update
+                    .get_document("$set")
+                    .expect("set")
+                    .get_i64("last_activity_seq")
+                    == Ok(20)
+        }));
+        let moderated = writes(
+            21,
+            &envelope(Event::ThreadModerated {
+                thread_id,
+                project_id,
+                status: ModerationStatus::Approved,
+                reason: None,
+                moderator: None,
+            }),
+        );
+        assert!(moderated.iter().all(|w| w.collection == THREADS));
     }
 
     #[test]
@@ -242,6 +467,7 @@ mod tests {
         let collections: Vec<&str> = writes.iter().map(|w| w.collection).collect();
         assert_eq!(collections, [THREADS, PROJECTS, THREADS]);
         assert!(writes[0].upsert && !writes[1].upsert && !writes[2].upsert);
+        assert_every_update_is_guarded(&writes, 7);
         assert_eq!(
             writes[2].filter.get_str("_id").expect("id"),
             parent.to_string()

@@ -5,7 +5,7 @@
 use std::{
     collections::BTreeMap,
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::Duration,
@@ -22,24 +22,57 @@ use mongodb::bson::{Document, doc};
 use shared::{
     events::{Envelope, Subjects},
     nats::PositionAnnouncement,
-    readmodel::ReadModel,
+    readmodel::{PARKED, ReadModel},
 };
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::projection::{Write, writes};
+use crate::{
+    coalesce::coalesce,
+    parking::{self, Blocked, ParkedEvent},
+    projection::{Write, writes},
+};
+
+/// How the projector applies events.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Events per batch.
+    pub batch_size: usize,
+    /// Attempts before an event that MongoDB refuses is parked.
+    pub max_attempts: u32,
+    /// The newest event schema version this projector understands.
+    pub max_schema_version: u16,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            max_attempts: 5,
+            max_schema_version: shared::events::SCHEMA_VERSION,
+        }
+    }
+}
 
 /// What the projector reports about itself.
 #[derive(Debug, Default)]
 pub struct Status {
-    /// The generation being served (and, outside a rebuild, projected).
+    /// The generation being served and projected live.
     pub generation: AtomicU64,
     pub position: AtomicU64,
     pub stream_last: AtomicU64,
+    /// When the last applied event was stored (ms since the epoch).
+    pub last_applied_stored_ms: AtomicU64,
     pub applied_events: AtomicU64,
+    pub writes: AtomicU64,
     pub batches: AtomicU64,
     pub parked: AtomicU64,
     pub redelivered: AtomicU64,
     pub store_ok: AtomicBool,
+    pub rebuild: Mutex<Option<serde_json::Value>>,
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
 }
 
 impl Status {
@@ -48,17 +81,391 @@ impl Status {
             .load(Ordering::Relaxed)
             .saturating_sub(self.position.load(Ordering::Relaxed))
     }
+
+    /// How long the oldest unapplied event has waited, roughly: the time since
+    /// the last applied one was stored, while events wait.
+    pub fn lag_seconds(&self) -> f64 {
+        if self.lag() == 0 {
+            return 0.0;
+        }
+        let stored = self.last_applied_stored_ms.load(Ordering::Relaxed);
+        if stored == 0 {
+            return 0.0;
+        }
+        now_ms().saturating_sub(stored) as f64 / 1000.0
+    }
 }
 
-pub struct Runner {
-    pub stream: JsStream,
-    pub consumer: PullConsumer,
-    pub durable: String,
+/// An event as delivered: sequence, subject, payload, when it was stored.
+pub struct Delivered {
+    pub seq: u64,
+    pub subject: String,
+    pub payload: bytes::Bytes,
+    pub stored_ms: u64,
+}
+
+/// The writes for a run of consecutive events, and what had to be parked.
+#[derive(Default)]
+pub struct Plan {
+    /// Each event's sequence, subject and writes.
+    pub events: Vec<(u64, String, Vec<Write>)>,
+    pub parked: Vec<ParkedEvent>,
+    pub position: u64,
+}
+
+/// What a written plan did.
+#[derive(Debug)]
+pub struct Written {
+    /// Statements sent (after coalescing).
+    pub statements: u64,
+    pub parked: Vec<ParkedEvent>,
+    pub position: u64,
+}
+
+/// Why a batch could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteFailure {
+    /// MongoDB could not be reached: retry, never park.
+    #[error("MongoDB is unavailable: {0:#}")]
+    Unavailable(anyhow::Error),
+    /// MongoDB refused a statement: after some attempts, find and park it.
+    #[error("MongoDB refused a write: {0:#}")]
+    Rejected(anyhow::Error),
+}
+
+fn classify(err: mongodb::error::Error, what: &str) -> WriteFailure {
+    use mongodb::error::ErrorKind;
+    let rejected = matches!(
+        *err.kind,
+        ErrorKind::Command(_) | ErrorKind::Write(_) | ErrorKind::InvalidArgument { .. }
+    );
+    let err = anyhow::Error::from(err).context(what.to_owned());
+    if rejected {
+        WriteFailure::Rejected(err)
+    } else {
+        WriteFailure::Unavailable(err)
+    }
+}
+
+/// Applies events to one generation of the read model: decoding, parking and
+/// bulk writing. Shared by the live loop and rebuilds.
+pub struct Projection {
     pub model: ReadModel,
-    pub client: async_nats::Client,
-    pub subjects: Subjects,
-    pub batch_size: usize,
-    pub status: Arc<Status>,
+    pub blocked: Blocked,
+    pub settings: Settings,
+    /// Coalescing is safe once the position passes what an earlier run may
+    /// have written in other batch boundaries.
+    pub coalesce_after: u64,
+}
+
+impl Projection {
+    pub async fn open(model: ReadModel, settings: Settings) -> anyhow::Result<Self> {
+        let blocked = parking::load_blocked(&model).await?;
+        let intent = model
+            .state
+            .find_one(doc! {"_id": model.position_id()})
+            .await?
+            .and_then(|d| d.get("applying").map(shared::readmodel::bson_u64))
+            .unwrap_or(0);
+        Ok(Self {
+            model,
+            blocked,
+            settings,
+            coalesce_after: intent,
+        })
+    }
+
+    /// Decodes events and turns them into writes; parks what cannot be decoded
+    /// and what waits behind a parked event.
+    pub fn plan(&mut self, events: &[Delivered]) -> Plan {
+        let mut plan = Plan::default();
+        for event in events {
+            plan.position = event.seq;
+            let decoded = Envelope::from_json(&event.payload)
+                .map_err(|e| e.to_string())
+                .and_then(|envelope| {
+                    if envelope.version > self.settings.max_schema_version {
+                        Err(format!(
+                            "schema version {} is newer than this projector understands ({})",
+                            envelope.version, self.settings.max_schema_version
+                        ))
+                    } else {
+                        Ok(envelope)
+                    }
+                });
+            let envelope = match decoded {
+                Ok(envelope) => envelope,
+                Err(error) => {
+                    tracing::error!(seq = event.seq, subject = %event.subject, %error, "undecodable event parked");
+                    let blocks = parking::subject_keys(&event.subject);
+                    let behind = self.blocked.blocking(&blocks);
+                    self.blocked.block(&blocks, behind.unwrap_or(event.seq));
+                    plan.parked.push(ParkedEvent {
+                        seq: event.seq,
+                        subject: event.subject.clone(),
+                        error,
+                        behind,
+                        blocks,
+                    });
+                    continue;
+                }
+            };
+            let event_writes = writes(event.seq as i64, &envelope);
+            if !self.blocked.is_empty() {
+                let touched: Vec<String> =
+                    event_writes.iter().filter_map(parking::doc_key).collect();
+                if let Some(root) = self.blocked.blocking(&touched) {
+                    let blocks: Vec<String> = event_writes
+                        .iter()
+                        .filter(|w| parking::is_ordered(w))
+                        .filter_map(parking::doc_key)
+                        .collect();
+                    self.blocked.block(&blocks, root);
+                    plan.parked.push(ParkedEvent {
+                        seq: event.seq,
+                        subject: event.subject.clone(),
+                        error: format!("waits behind parked event {root}"),
+                        behind: Some(root),
+                        blocks,
+                    });
+                    continue;
+                }
+            }
+            plan.events
+                .push((event.seq, event.subject.clone(), event_writes));
+        }
+        plan
+    }
+
+    /// Writes a plan and the new position. Statements MongoDB refuses are
+    /// retried; after `max_attempts` the events are written one by one and
+    /// the refused ones parked.
+    pub async fn write(
+        &mut self,
+        mut plan: Plan,
+        stop: Option<&mut watch::Receiver<bool>>,
+        on_wait: impl Fn(),
+    ) -> Result<Written, WriteFailure> {
+        let mut attempts = 0;
+        let mut backoff = Duration::from_millis(100);
+        let mut stop = stop;
+        loop {
+            let coalescing = plan.position > 0
+                && plan
+                    .events
+                    .first()
+                    .is_some_and(|(seq, _, _)| *seq > self.coalesce_after);
+            let all: Vec<Write> = plan
+                .events
+                .iter()
+                .flat_map(|(_, _, w)| w.iter().cloned())
+                .collect();
+            let statements = if coalescing { coalesce(all) } else { all };
+            let result = async {
+                if coalescing && plan.events.len() > 1 {
+                    // Record how far this batch may write, so that a restart
+                    // within it does not coalesce across other boundaries.
+                    self.record_intent(plan.position).await?;
+                }
+                write_statements(&self.model, &statements).await?;
+                write_parked(&self.model, &plan.parked).await?;
+                write_position(&self.model, plan.position).await
+            }
+            .await;
+            match result {
+                Ok(()) => {
+                    return Ok(Written {
+                        statements: statements.len() as u64,
+                        parked: plan.parked,
+                        position: plan.position,
+                    });
+                }
+                Err(WriteFailure::Unavailable(err)) => {
+                    on_wait();
+                    tracing::warn!(error = format!("{err:#}"), retry_in = ?backoff, "cannot write the read model");
+                }
+                Err(WriteFailure::Rejected(err)) => {
+                    attempts += 1;
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        attempts,
+                        "MongoDB refused a batch"
+                    );
+                    if attempts >= self.settings.max_attempts {
+                        plan = self.isolate(plan).await?;
+                        attempts = 0;
+                        continue;
+                    }
+                }
+            }
+            let stopped = match stop.as_deref_mut() {
+                Some(stop) => sleep_or_stop(stop, &mut backoff).await,
+                None => {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    false
+                }
+            };
+            if stopped {
+                return Err(WriteFailure::Unavailable(anyhow::anyhow!(
+                    "stopped while MongoDB was unavailable"
+                )));
+            }
+        }
+    }
+
+    /// Writes each event of a refused batch on its own; parks those refused.
+    async fn isolate(&mut self, plan: Plan) -> Result<Plan, WriteFailure> {
+        let mut kept = Plan {
+            events: Vec::new(),
+            parked: plan.parked,
+            position: plan.position,
+        };
+        for (seq, subject, event_writes) in plan.events {
+            let touched: Vec<String> = event_writes.iter().filter_map(parking::doc_key).collect();
+            if let Some(root) = self.blocked.blocking(&touched) {
+                let blocks: Vec<String> = event_writes
+                    .iter()
+                    .filter(|w| parking::is_ordered(w))
+                    .filter_map(parking::doc_key)
+                    .collect();
+                self.blocked.block(&blocks, root);
+                kept.parked.push(ParkedEvent {
+                    seq,
+                    subject,
+                    error: format!("waits behind parked event {root}"),
+                    behind: Some(root),
+                    blocks,
+                });
+                continue;
+            }
+            match write_statements(&self.model, &event_writes).await {
+                Ok(()) => kept.events.push((seq, subject, Vec::new())),
+                Err(WriteFailure::Rejected(err)) => {
+                    tracing::error!(
+                        seq,
+                        error = format!("{err:#}"),
+                        "event parked after repeated refusals"
+                    );
+                    let blocks: Vec<String> = event_writes
+                        .iter()
+                        .filter(|w| parking::is_ordered(w))
+                        .filter_map(parking::doc_key)
+                        .collect();
+                    self.blocked.block(&blocks, seq);
+                    kept.parked.push(ParkedEvent {
+                        seq,
+                        subject,
+                        error: format!("{err:#}"),
+                        behind: None,
+                        blocks,
+                    });
+                }
+                Err(unavailable) => return Err(unavailable),
+            }
+        }
+        Ok(kept)
+    }
+
+    async fn record_intent(&self, upto: u64) -> Result<(), WriteFailure> {
+        self.model
+            .state
+            .update_one(
+                doc! {"_id": self.model.position_id()},
+                doc! {"$max": {"applying": upto as i64}},
+            )
+            .upsert(true)
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(e, "cannot record the batch intent"))
+    }
+}
+
+/// Per collection, one ordered multi-statement `update` command.
+pub async fn write_statements(model: &ReadModel, writes: &[Write]) -> Result<(), WriteFailure> {
+    let mut by_collection: BTreeMap<String, Vec<Document>> = BTreeMap::new();
+    for write in writes {
+        by_collection
+            .entry(model.collection(write.collection))
+            .or_default()
+            .push(write.statement());
+    }
+    for (collection, statements) in by_collection {
+        for chunk in statements.chunks(1_000) {
+            let reply = model
+                .db
+                .run_command(doc! {"update": collection.as_str(), "updates": chunk.to_vec(), "ordered": true})
+                .await
+                .map_err(|e| classify(e, &format!("update of {collection}")))?;
+            if let Ok(errors) = reply.get_array("writeErrors") {
+                if !errors.is_empty() {
+                    return Err(WriteFailure::Rejected(anyhow::anyhow!(
+                        "update of {collection} refused: {errors:?}"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn write_parked(model: &ReadModel, parked: &[ParkedEvent]) -> Result<(), WriteFailure> {
+    if parked.is_empty() {
+        return Ok(());
+    }
+    let statements: Vec<Document> = parked
+        .iter()
+        .map(|p| doc! {"q": {"_id": p.seq as i64}, "u": {"$setOnInsert": p.to_document()}, "upsert": true})
+        .collect();
+    model
+        .db
+        .run_command(
+            doc! {"update": model.collection(PARKED), "updates": statements, "ordered": true},
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(e, "cannot record parked events"))
+}
+
+async fn write_position(model: &ReadModel, position: u64) -> Result<(), WriteFailure> {
+    model
+        .state
+        .update_one(
+            doc! {"_id": model.position_id()},
+            doc! {"$max": {"position": position as i64}},
+        )
+        .upsert(true)
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(e, "cannot record the position"))
+}
+
+/// Applies events (with their stream sequences, in order) to a read model as
+/// the projector does, without coalescing.
+pub async fn apply_events(model: &ReadModel, events: &[(u64, Envelope)]) -> anyhow::Result<()> {
+    let all: Vec<Write> = events
+        .iter()
+        .flat_map(|(seq, envelope)| writes(*seq as i64, envelope))
+        .collect();
+    write_statements(model, &all).await?;
+    let position = events.iter().map(|(seq, _)| *seq).max().unwrap_or(0);
+    write_position(model, position).await?;
+    Ok(())
+}
+
+/// Requests to the live loop, handled between batches.
+pub enum Control {
+    /// Stop applying and report the position; carry on when `resume` answers,
+    /// with a new read model (and its position) to project into from then on.
+    Pause {
+        paused: oneshot::Sender<u64>,
+        resume: oneshot::Receiver<Option<(ReadModel, u64)>>,
+    },
+    /// Re-apply a parked event and those parked behind it.
+    Retry {
+        seq: u64,
+        reply: oneshot::Sender<Result<String, String>>,
+    },
 }
 
 /// Creates the durable consumer or updates it to the current configuration.
@@ -85,16 +492,38 @@ pub async fn ensure_consumer(
     Ok(consumer)
 }
 
+pub struct Runner {
+    pub stream: JsStream,
+    pub consumer: PullConsumer,
+    pub durable: String,
+    pub projection: Projection,
+    pub client: async_nats::Client,
+    pub subjects: Subjects,
+    pub status: Arc<Status>,
+    pub control: mpsc::Receiver<Control>,
+}
+
+enum Next {
+    Continue,
+    Restart,
+    Stop,
+}
+
 impl Runner {
     /// Applies the stream until `stop` turns true; the batch in hand is
     /// finished and acknowledged first.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
         let mut position = self
+            .projection
             .model
             .position()
             .await
             .context("cannot read the projector position")?;
         self.status.position.store(position, Ordering::Relaxed);
+        self.status
+            .generation
+            .store(self.projection.model.generation, Ordering::Relaxed);
+        let batch_size = self.projection.settings.batch_size;
         let mut backoff = Duration::from_millis(100);
         'consume: while !*stop.borrow() {
             // Start delivery right after what is durably applied: anything
@@ -113,7 +542,7 @@ impl Runner {
             let messages = match self
                 .consumer
                 .stream()
-                .max_messages_per_batch(self.batch_size)
+                .max_messages_per_batch(batch_size)
                 .heartbeat(Duration::from_secs(5))
                 .expires(Duration::from_secs(30))
                 .messages()
@@ -129,46 +558,139 @@ impl Runner {
                 }
             };
             backoff = Duration::from_millis(100);
-            let mut chunks = messages.ready_chunks(self.batch_size);
+            let mut chunks = messages.ready_chunks(batch_size);
             loop {
-                let chunk = tokio::select! {
-                    chunk = chunks.next() => chunk,
-                    _ = stop.changed() => break 'consume,
+                let next = tokio::select! {
+                    chunk = chunks.next() => match chunk {
+                        Some(chunk) => {
+                            let batch: Vec<jetstream::Message> = chunk
+                                .into_iter()
+                                .filter_map(|m| m.map_err(|err| tracing::warn!(%err, "consumer error")).ok())
+                                .collect();
+                            self.apply_batch(batch, &mut position, &mut stop).await?
+                        }
+                        None => Next::Restart,
+                    },
+                    Some(control) = self.control.recv() => self.handle(control, &mut position).await,
+                    _ = stop.changed() => Next::Stop,
                 };
-                let Some(chunk) = chunk else {
-                    continue 'consume;
-                };
-                let mut batch = Vec::with_capacity(chunk.len());
-                for message in chunk {
-                    match message {
-                        Ok(message) => batch.push(message),
-                        Err(err) => tracing::warn!(%err, "consumer error"),
-                    }
-                }
-                match self.apply_batch(batch, position, &mut stop).await? {
-                    Applied::Upto(p) => position = p,
-                    Applied::Gap(p) => {
-                        position = p;
-                        continue 'consume;
-                    }
-                    Applied::Stopped => break 'consume,
+                match next {
+                    Next::Continue => {}
+                    Next::Restart => continue 'consume,
+                    Next::Stop => break 'consume,
                 }
             }
         }
         Ok(())
     }
 
+    async fn handle(&mut self, control: Control, position: &mut u64) -> Next {
+        match control {
+            Control::Pause { paused, resume } => {
+                if paused.send(*position).is_err() {
+                    return Next::Continue;
+                }
+                match tokio::time::timeout(Duration::from_secs(120), resume).await {
+                    Ok(Ok(Some((model, new_position)))) => {
+                        tracing::info!(
+                            generation = model.generation,
+                            position = new_position,
+                            "projecting into a new generation"
+                        );
+                        match Projection::open(model, self.projection.settings).await {
+                            Ok(projection) => {
+                                self.projection = projection;
+                                *position = new_position;
+                                self.status
+                                    .generation
+                                    .store(self.projection.model.generation, Ordering::Relaxed);
+                                self.status.position.store(new_position, Ordering::Relaxed);
+                                self.announce().await;
+                                Next::Restart
+                            }
+                            Err(err) => {
+                                tracing::error!(
+                                    error = format!("{err:#}"),
+                                    "cannot open the new generation; staying"
+                                );
+                                Next::Continue
+                            }
+                        }
+                    }
+                    _ => Next::Continue,
+                }
+            }
+            Control::Retry { seq, reply } => {
+                let result = self.retry(seq).await.map_err(|e| format!("{e:#}"));
+                let _ = reply.send(result);
+                Next::Continue
+            }
+        }
+    }
+
+    /// Re-applies parked event `seq` and, in order, those parked behind it.
+    async fn retry(&mut self, seq: u64) -> anyhow::Result<String> {
+        let parked = parking::list(&self.projection.model).await?;
+        let root = parked
+            .iter()
+            .find(|p| p.seq == seq)
+            .ok_or_else(|| anyhow::anyhow!("event {seq} is not parked"))?;
+        if let Some(behind) = root.behind {
+            anyhow::bail!("event {seq} waits behind parked event {behind}: retry {behind} first");
+        }
+        let chain: Vec<u64> = parked
+            .iter()
+            .filter(|p| p.seq == seq || p.behind == Some(seq))
+            .map(|p| p.seq)
+            .collect();
+        let mut applied = Vec::new();
+        for event_seq in chain {
+            let message = self
+                .stream
+                .direct_get(event_seq)
+                .await
+                .with_context(|| format!("cannot read event {event_seq}"))?;
+            let envelope = Envelope::from_json(&message.payload)
+                .with_context(|| format!("event {event_seq} still cannot be decoded"))?;
+            if envelope.version > self.projection.settings.max_schema_version {
+                anyhow::bail!(
+                    "event {event_seq} has schema version {}, newer than this projector understands",
+                    envelope.version
+                );
+            }
+            let event_writes: Vec<Write> = writes(event_seq as i64, &envelope)
+                .into_iter()
+                .map(parking::unguarded)
+                .collect();
+            write_statements(&self.projection.model, &event_writes).await?;
+            self.projection
+                .model
+                .db
+                .collection::<Document>(&self.projection.model.collection(PARKED))
+                .delete_one(doc! {"_id": event_seq as i64})
+                .await?;
+            applied.push(event_seq);
+        }
+        self.projection.blocked = parking::load_blocked(&self.projection.model).await?;
+        self.status.parked.store(
+            parking::list(&self.projection.model).await?.len() as u64,
+            Ordering::Relaxed,
+        );
+        tracing::info!(?applied, "parked events applied");
+        Ok(format!("applied {applied:?}"))
+    }
+
     async fn apply_batch(
-        &self,
+        &mut self,
         batch: Vec<jetstream::Message>,
-        mut position: u64,
+        position: &mut u64,
         stop: &mut watch::Receiver<bool>,
-    ) -> anyhow::Result<Applied> {
-        let mut writes_in_order: Vec<Write> = Vec::new();
-        let mut parked: Vec<Document> = Vec::new();
+    ) -> anyhow::Result<Next> {
+        let mut delivered = Vec::with_capacity(batch.len());
         let mut to_ack = Vec::with_capacity(batch.len());
-        let mut gap = false;
         let mut stream_last = 0;
+        let mut gap = false;
+        let mut expected = *position + 1;
         for message in batch {
             let Ok(info) = message.info() else { continue };
             let seq = info.stream_sequence;
@@ -176,75 +698,79 @@ impl Runner {
                 self.status.redelivered.fetch_add(1, Ordering::Relaxed);
             }
             stream_last = stream_last.max(seq + info.pending);
-            if seq <= position {
+            let stored_ms =
+                u64::try_from(info.published.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+            if seq < expected {
                 // Applied before (a redelivery): acknowledge, change nothing.
                 to_ack.push(message);
                 continue;
             }
-            if seq != position + 1 && !self.missing_from_stream(position + 1, seq).await? {
+            if seq != expected && !self.missing_from_stream(expected, seq).await? {
                 // Something before this event was not delivered yet: go back for it.
-                tracing::warn!(
-                    expected = position + 1,
-                    got = seq,
-                    "gap in delivery; rewinding"
-                );
+                tracing::warn!(expected, got = seq, "gap in delivery; rewinding");
                 gap = true;
                 break;
             }
-            match Envelope::from_json(&message.payload) {
-                Ok(envelope) => writes_in_order.extend(writes(seq as i64, &envelope)),
-                Err(err) => {
-                    tracing::error!(seq, subject = %message.subject, %err, "undecodable event parked");
-                    parked.push(doc! {
-                        "_id": seq as i64,
-                        "subject": message.subject.to_string(),
-                        "error": err.to_string(),
-                    });
-                }
-            }
-            position = seq;
+            delivered.push(Delivered {
+                seq,
+                subject: message.subject.to_string(),
+                payload: message.payload.clone(),
+                stored_ms,
+            });
+            expected = seq + 1;
             to_ack.push(message);
         }
-        let events = to_ack.len() as u64;
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            match write_batch(&self.model, &writes_in_order, &parked, position).await {
-                Ok(()) => break,
-                Err(err) => {
-                    self.status.store_ok.store(false, Ordering::Relaxed);
-                    tracing::warn!(error = format!("{err:#}"), retry_in = ?backoff, "cannot write the read model");
-                    for message in &to_ack {
-                        let _ = message.ack_with(AckKind::Progress).await;
+        if !delivered.is_empty() {
+            let events = delivered.len() as u64;
+            let last_stored = delivered.last().map(|d| d.stored_ms).unwrap_or(0);
+            let plan = self.projection.plan(&delivered);
+            let status = self.status.clone();
+            let progress = &to_ack;
+            let written = self
+                .projection
+                .write(plan, Some(stop), || {
+                    status.store_ok.store(false, Ordering::Relaxed);
+                    for message in progress {
+                        // Keep the batch ours while MongoDB is away.
+                        let message = message.clone();
+                        tokio::spawn(async move {
+                            let _ = message.ack_with(AckKind::Progress).await;
+                        });
                     }
-                    if sleep_or_stop(stop, &mut backoff).await {
-                        return Ok(Applied::Stopped);
-                    }
-                }
-            }
+                })
+                .await;
+            let written = match written {
+                Ok(written) => written,
+                Err(_) if *stop.borrow() => return Ok(Next::Stop),
+                Err(err) => return Err(err.into()),
+            };
+            self.status.store_ok.store(true, Ordering::Relaxed);
+            *position = written.position;
+            self.status
+                .writes
+                .fetch_add(written.statements, Ordering::Relaxed);
+            self.status
+                .parked
+                .fetch_add(written.parked.len() as u64, Ordering::Relaxed);
+            self.status
+                .applied_events
+                .fetch_add(events, Ordering::Relaxed);
+            self.status.batches.fetch_add(1, Ordering::Relaxed);
+            self.status
+                .last_applied_stored_ms
+                .store(last_stored, Ordering::Relaxed);
         }
-        self.status.store_ok.store(true, Ordering::Relaxed);
         for message in &to_ack {
             if let Err(err) = message.ack().await {
                 tracing::warn!(%err, "cannot acknowledge; the event will come again and change nothing");
             }
         }
-        self.status.position.store(position, Ordering::Relaxed);
+        self.status.position.store(*position, Ordering::Relaxed);
         self.status
             .stream_last
-            .fetch_max(stream_last.max(position), Ordering::Relaxed);
-        self.status
-            .applied_events
-            .fetch_add(events, Ordering::Relaxed);
-        self.status.batches.fetch_add(1, Ordering::Relaxed);
-        self.status
-            .parked
-            .fetch_add(parked.len() as u64, Ordering::Relaxed);
+            .fetch_max(stream_last.max(*position), Ordering::Relaxed);
         self.announce().await;
-        Ok(if gap {
-            Applied::Gap(position)
-        } else {
-            Applied::Upto(position)
-        })
+        Ok(if gap { Next::Restart } else { Next::Continue })
     }
 
     /// Whether every sequence in `from..until` is absent from the stream
@@ -266,94 +792,21 @@ impl Runner {
     }
 }
 
-/// Writes a batch: per collection one ordered multi-statement update, then
-/// the parked events, then the position.
-pub async fn write_batch(
-    model: &ReadModel,
-    writes: &[Write],
-    parked: &[Document],
-    position: u64,
-) -> anyhow::Result<()> {
-    let mut by_collection: BTreeMap<String, Vec<Document>> = BTreeMap::new();
-    for write in writes {
-        by_collection
-            .entry(model.collection(write.collection))
-            .or_default()
-            .push(write.statement());
-    }
-    for (collection, statements) in by_collection {
-        for chunk in statements.chunks(1_000) {
-            let reply = model
-                .db
-                .run_command(
-                    doc! {"update": collection.as_str(), "updates": chunk.to_vec(), "ordered": true},
-                )
-                .await
-                .with_context(|| format!("update of {collection} failed"))?;
-            if let Ok(errors) = reply.get_array("writeErrors")
-                && !errors.is_empty()
-            {
-                anyhow::bail!("update of {collection} reported errors: {errors:?}");
-            }
-        }
-    }
-    if !parked.is_empty() {
-        let statements: Vec<Document> = parked
-            .iter()
-            .map(|p| doc! {"q": {"_id": p.get("_id").cloned()}, "u": {"$setOnInsert": p.clone()}, "upsert": true})
-            .collect();
-        model
-            .db
-            .run_command(
-                doc! {"update": shared::readmodel::PARKED, "updates": statements, "ordered": true},
-            )
-            .await
-            .context("cannot record parked events")?;
-    }
-    model
-        .state
-        .update_one(
-            doc! {"_id": model.position_id()},
-            doc! {"$max": {"position": position as i64}},
-        )
-        .upsert(true)
-        .await
-        .context("cannot record the position")?;
-    Ok(())
-}
-
-/// Applies events (with their stream sequences, in order) to a read model,
-/// as the projector does: what tests and rebuilds use.
-pub async fn apply_events(model: &ReadModel, events: &[(u64, Envelope)]) -> anyhow::Result<()> {
-    let writes: Vec<Write> = events
-        .iter()
-        .flat_map(|(seq, envelope)| writes(*seq as i64, envelope))
-        .collect();
-    let position = events.iter().map(|(seq, _)| *seq).max().unwrap_or(0);
-    write_batch(model, &writes, &[], position).await
-}
-
 pub async fn announce(client: &async_nats::Client, subjects: &Subjects, status: &Status) {
     let announcement = PositionAnnouncement {
         position: status.position.load(Ordering::Relaxed),
         stream_last: status.stream_last.load(Ordering::Relaxed),
         generation: status.generation.load(Ordering::Relaxed),
     };
-    if let Ok(payload) = serde_json::to_vec(&announcement)
-        && let Err(err) = client.publish(subjects.position(), payload.into()).await
-    {
-        tracing::debug!(%err, "cannot announce the position");
+    if let Ok(payload) = serde_json::to_vec(&announcement) {
+        if let Err(err) = client.publish(subjects.position(), payload.into()).await {
+            tracing::debug!(%err, "cannot announce the position");
+        }
     }
 }
 
-enum Applied {
-    Upto(u64),
-    Gap(u64),
-    Stopped,
-}
-
 /// Sleeps for the backoff (doubling it, up to 5 s); true if stopped meanwhile.
-async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, backoff: &mut Duration) -> bool {
+pub async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, backoff: &mut Duration) -> bool {
     let stopped = tokio::select! {
         _ = tokio::time::sleep(*backoff) => false,
         _ = stop.changed() => true,

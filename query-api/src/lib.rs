@@ -1,8 +1,12 @@
 //! query-api: serves listings and details from the MongoDB read documents.
 
+pub mod listing;
+pub mod openapi;
 pub mod params;
 pub mod position;
 pub mod routes;
+pub mod snapshots;
+pub mod views;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -21,7 +25,10 @@ use shared::{
 };
 use tokio::net::TcpListener;
 
-use crate::position::Position;
+use crate::{
+    position::Position,
+    snapshots::{SnapshotConfig, Snapshots},
+};
 
 pub const PROJECTION_POSITION: &str = "projection-position";
 pub const CONSISTENCY_TOKEN: &str = "consistency-token";
@@ -40,6 +47,10 @@ pub struct Config {
     pub max_lag: u64,
     /// `FLOW_STARTUP_TIMEOUT_MS`, default 30 000.
     pub startup_timeout: Duration,
+    /// The frozen rankings of `sort=top|active` listings (see [`listing`]).
+    pub snapshots: SnapshotConfig,
+    /// CORS, rate limits, timeouts (`FLOW_CORS_ORIGINS`, `FLOW_RATE_LIMIT_*`, `FLOW_REQUEST_TIMEOUT_MS`).
+    pub http: shared::protect::HttpConfig,
 }
 
 impl Config {
@@ -51,6 +62,8 @@ impl Config {
             consistency_wait: config::millis_or("FLOW_CONSISTENCY_WAIT_MS", 2_000)?,
             max_lag: config::parse_or("FLOW_MAX_LAG", 10_000u64)?,
             startup_timeout: config::startup_timeout()?,
+            http: shared::protect::HttpConfig::from_env()?,
+            snapshots: SnapshotConfig::default(),
         })
     }
 
@@ -62,6 +75,8 @@ impl Config {
             consistency_wait: Duration::from_secs(2),
             max_lag: 10_000,
             startup_timeout: Duration::from_secs(30),
+            http: shared::protect::HttpConfig::default(),
+            snapshots: SnapshotConfig::default(),
         }
     }
 }
@@ -71,6 +86,7 @@ pub struct AppState {
     model: Arc<std::sync::RwLock<ReadModel>>,
     pub position: Position,
     pub consistency_wait: Duration,
+    pub snapshots: Snapshots,
 }
 
 impl AppState {
@@ -78,10 +94,10 @@ impl AppState {
     /// switches every following request to the new generation at once.
     pub fn model(&self) -> ReadModel {
         let generation = self.position.current().generation;
-        if let Ok(model) = self.model.read() {
-            if model.generation == generation {
-                return model.clone();
-            }
+        if let Ok(model) = self.model.read()
+            && model.generation == generation
+        {
+            return model.clone();
         }
         match self.model.write() {
             Ok(mut model) => {
@@ -118,6 +134,7 @@ impl App {
             model: Arc::new(std::sync::RwLock::new(model.clone())),
             position: position.clone(),
             consistency_wait: config.consistency_wait,
+            snapshots: Snapshots::new(config.snapshots),
         };
         let metrics = Arc::new(Metrics::new("query-api"));
         let ready_client = client.clone();
@@ -139,7 +156,14 @@ impl App {
             })
         });
         let api = routes::router().with_state(state.clone());
-        let router = finish_router(api, metrics, ready)
+        let mut api = api;
+        if let Some(limiter) = config.http.limiter() {
+            api = api.layer(axum::middleware::from_fn_with_state(
+                limiter,
+                shared::protect::limit_reads,
+            ));
+        }
+        let router = finish_router(api, metrics, ready, &config.http)
             .layer(middleware::from_fn_with_state(state, read_your_writes));
         Ok(Self {
             listener,

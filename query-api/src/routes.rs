@@ -5,17 +5,23 @@ use axum::{
     extract::{Path, RawQuery, State},
     routing::get,
 };
-use futures::TryStreamExt;
-use mongodb::bson::{Document, doc};
+use mongodb::bson::{Bson, Document, doc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use shared::{
     domain::{Errors, ProjectId, Tag, ThreadId, ThreadType},
     http::ApiError,
-    readmodel::{ProjectDoc, ThreadDoc},
+    readmodel::{PROJECTS, ProjectDoc, TAGS, THREADS, TagDoc, ThreadDoc, search_terms},
 };
 
-use crate::{AppState, params};
+use crate::{
+    AppState,
+    listing::{self, Cursor, ProjectFilter, Query, Sort},
+    openapi, params,
+    views::{
+        ProjectDetail, ProjectPage, ProjectSummary, TagCount, ThreadPage, ThreadView,
+        ThreadWithReplies,
+    },
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -23,55 +29,65 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{project_id}", get(get_project))
         .route("/projects/{project_id}/threads", get(list_threads))
         .route("/threads/{thread_id}", get(get_thread))
+        .route("/tags", get(list_tags))
+        .route("/openapi.json", get(openapi::serve))
 }
 
 fn internal(err: mongodb::error::Error) -> ApiError {
     ApiError::Unavailable(format!("MongoDB: {}", err.kind))
 }
 
-fn project_summary(p: &ProjectDoc) -> Value {
-    json!({
-        "project_id": p.project_id,
-        "project_name": p.project_name,
-        "tagline": p.tagline,
-        "tags": p.tags,
-        "created_at": p.created_at,
-        "thread_count": p.thread_count,
-        "problem_count": p.problem_count,
-        "solution_count": p.solution_count,
-    })
+/// At most this many characters in `q`.
+pub const MAX_SEARCH_CHARS: usize = 200;
+/// At most this many words in `q`.
+pub const MAX_SEARCH_TERMS: usize = 10;
+
+/// The search terms of `q`: none when it is absent or blank.
+fn search(raw: Option<&str>, errors: &mut Errors) -> Vec<String> {
+    let Some(raw) = raw.filter(|q| !q.trim().is_empty()) else {
+        return Vec::new();
+    };
+    if raw.chars().count() > MAX_SEARCH_CHARS {
+        errors.push(
+            "q",
+            format!("q must be at most {MAX_SEARCH_CHARS} characters"),
+        );
+        return Vec::new();
+    }
+    let terms = search_terms(raw);
+    if terms.is_empty() {
+        errors.push("q", "q must contain at least one letter or digit");
+    } else if terms.len() > MAX_SEARCH_TERMS {
+        errors.push("q", format!("q must have at most {MAX_SEARCH_TERMS} words"));
+    }
+    terms
 }
 
-fn thread_json(t: &ThreadDoc) -> Value {
-    let withheld = t.status == "rejected";
-    json!({
-        "thread_id": t.thread_id,
-        "project_id": t.project_id,
-        "parent_thread_id": t.parent_thread_id,
-        "thread_type": t.thread_type,
-        "message": if withheld { Value::Null } else { Value::String(t.message.clone()) },
-        "message_withheld": withheld,
-        "up_vote": t.up_vote,
-        "down_vote": t.down_vote,
-        "reply_count": t.reply_count,
-        "status": t.status,
-        "author": t.author,
-        "created_at": t.created_at,
-        "edited_at": t.edited_at,
-    })
-}
-
-#[derive(Serialize, Deserialize)]
-struct NewCursor {
-    s: i64,
-}
-
-/// `GET /projects`: newest first, filtered by tags.
+/// `GET /projects`: newest, top or most active first, filtered by tags and a
+/// search; see [`crate::listing`] for how paging stays exact.
+#[utoipa::path(
+    get,
+    path = "/projects",
+    tag = "projects",
+    params(
+        ("limit" = Option<i64>, Query, description = "Items per page, 1–100 (default 20).", minimum = 1, maximum = 100),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page (opaque). A cursor belongs to its sort and filter."),
+        ("sort" = Option<Sort>, Query, description = "`new` (default): newest first. `top`: by the sum of the votes (`up_vote - down_vote`) on the project's threads. `active`: by the latest thread started, edited or voted on."),
+        ("tag" = Option<Vec<String>>, Query, style = Form, explode, description = "Repeatable: only projects with every one of these tags (at most 10)."),
+        ("q" = Option<String>, Query, description = "Search: every word must start a word of the project's name or tagline, in any case (at most 200 characters, 10 words)."),
+        openapi::ConsistencyToken,
+    ),
+    responses(
+        (status = 200, description = "A page of projects.", body = ProjectPage, headers(("Projection-Position" = u64, description = "The stream sequence the read model has applied."))),
+        (status = 400, description = "Malformed query string or `Consistency-Token`.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad parameters, each named in `errors`.", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
-async fn list_projects(
+pub(crate) async fn list_projects(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProjectPage>, ApiError> {
     let pairs = params::pairs(query.as_deref())?;
     let mut errors = Errors::default();
     params::only_known(
@@ -80,74 +96,88 @@ async fn list_projects(
         &mut errors,
     );
     let limit = params::limit(params::single(&pairs, "limit", &mut errors), &mut errors);
-    let cursor: Option<NewCursor> =
+    let cursor: Option<Cursor> =
         params::decode_cursor(params::single(&pairs, "cursor", &mut errors), &mut errors);
-    match params::single(&pairs, "sort", &mut errors) {
-        None | Some("new") => {}
-        Some(other) => errors.push(
-            "sort",
-            format!("`{other}` is not a sort order; expected new"),
-        ),
-    }
-    let mut filters: Vec<Document> = Vec::new();
+    let sort = params::single(&pairs, "sort", &mut errors)
+        .map_or(Some(Sort::New), |raw| errors.take("sort", Sort::parse(raw)))
+        .unwrap_or(Sort::New);
+    let mut filter = ProjectFilter::default();
     for (i, (_, raw)) in pairs.iter().filter(|(k, _)| k == "tag").enumerate() {
-        if let Some(tag) = errors.take(&format!("tag[{i}]"), Tag::parse(raw)) {
-            filters.push(doc! {"tags": tag.as_str()});
+        if let Some(tag) = errors.take(&format!("tag[{i}]"), Tag::parse(raw))
+            && !filter.tags.iter().any(|t| t == tag.as_str())
+        {
+            filter.tags.push(tag.as_str().to_owned());
         }
     }
-    errors.into_result()?;
-    if let Some(cursor) = cursor {
-        filters.push(doc! {"created_seq": {"$lt": cursor.s}});
+    if filter.tags.len() > Tag::MAX_PER_PROJECT {
+        errors.push(
+            "tag",
+            format!(
+                "at most {} tags (no project has more)",
+                Tag::MAX_PER_PROJECT
+            ),
+        );
     }
-    let filter = match filters.len() {
-        0 => doc! {},
-        1 => filters.remove(0),
-        _ => doc! {"$and": filters},
-    };
-    let mut docs: Vec<ProjectDoc> = state
-        .model()
-        .projects
-        .find(filter)
-        .sort(doc! {"created_seq": -1})
-        .limit(limit + 1)
-        .await
-        .map_err(internal)?
-        .try_collect()
-        .await
-        .map_err(internal)?;
-    let next_cursor = if docs.len() as i64 > limit {
-        docs.truncate(limit as usize);
-        docs.last().map(|last| {
-            params::encode_cursor(&NewCursor {
-                s: last.created_seq,
-            })
-        })
-    } else {
-        None
-    };
-    Ok(Json(json!({
-        "items": docs.iter().map(project_summary).collect::<Vec<_>>(),
-        "next_cursor": next_cursor,
-    })))
+    filter.terms = search(params::single(&pairs, "q", &mut errors), &mut errors);
+    if let Some(c) = &cursor
+        && errors.is_empty()
+        && (c.o != sort || c.f != filter.fingerprint())
+    {
+        errors.push(
+            "cursor",
+            "the cursor belongs to another listing: give the same sort, tag and q as for the first page",
+        );
+    }
+    errors.into_result()?;
+    let page = listing::page(
+        &state.model(),
+        &state.snapshots,
+        sort,
+        &filter,
+        cursor,
+        limit,
+    )
+    .await
+    .map_err(internal)?;
+    Ok(Json(ProjectPage {
+        items: page.items.iter().map(ProjectSummary::from).collect(),
+        next_cursor: page.next.as_ref().map(params::encode_cursor),
+    }))
 }
 
 /// `GET /projects/{id}`: the project with its proposer.
+#[utoipa::path(
+    get,
+    path = "/projects/{project_id}",
+    tag = "projects",
+    params(("project_id" = String, Path, format = "uuid"), openapi::ConsistencyToken),
+    responses(
+        (status = 200, description = "The project.", body = ProjectDetail, headers(("Projection-Position" = u64, description = "The stream sequence the read model has applied."))),
+        (status = 404, description = "No such project.", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(project_id = %project_id))]
-async fn get_project(
+pub(crate) async fn get_project(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProjectDetail>, ApiError> {
     let id = ProjectId::parse(&project_id).map_err(|_| ApiError::not_found("project"))?;
-    let project = state
-        .model()
-        .projects
-        .find_one(doc! {"_id": id.to_string()})
+    let project: ProjectDoc = project_by_id(id)
+        .run(&state.model().projects)
         .await
         .map_err(internal)?
+        .pop()
         .ok_or_else(|| ApiError::not_found("project"))?;
-    let mut body = project_summary(&project);
-    body["proposer"] = Value::String(project.proposer);
-    Ok(Json(body))
+    Ok(Json(ProjectDetail::from(&project)))
+}
+
+pub fn project_by_id(id: ProjectId) -> Query {
+    Query {
+        filter: doc! {"_id": id.to_string()},
+        sort: None,
+        projection: Some(doc! {shared::readmodel::SEARCH_FIELD: 0}),
+        limit: Some(1),
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -157,13 +187,77 @@ struct ThreadCursor {
     s: i64,
 }
 
+/// A page of a project's top-level threads (`limit + 1`, to know whether more follow).
+pub fn threads_query(
+    project_id: ProjectId,
+    thread_type: Option<ThreadType>,
+    top: bool,
+    after: Option<(Option<i64>, i64)>,
+    limit: i64,
+) -> Query {
+    // `$eq` rather than a plain value on these scalar fields: the same on
+    // MongoDB, and the local server then plans them with an index (a plain
+    // value may be an array element there).
+    let mut filter = doc! {
+        "project_id": {"$eq": project_id.to_string()},
+        "parent_thread_id": Bson::Null,
+    };
+    if let Some(t) = thread_type {
+        filter.insert("thread_type", doc! {"$eq": t.as_str()});
+    }
+    match after {
+        Some((Some(score), s)) if top => {
+            filter.insert(
+                "$or",
+                vec![
+                    doc! {"score": {"$lt": score}},
+                    doc! {"score": score, "created_seq": {"$lt": s}},
+                ],
+            );
+        }
+        Some((_, s)) => {
+            filter.insert("created_seq", doc! {"$lt": s});
+        }
+        None => {}
+    }
+    let sort = if top {
+        doc! {"score": -1, "created_seq": -1}
+    } else {
+        doc! {"created_seq": -1}
+    };
+    Query {
+        filter,
+        sort: Some(sort),
+        projection: None,
+        limit: Some(limit + 1),
+    }
+}
+
 /// `GET /projects/{id}/threads`: the project's top-level threads.
+#[utoipa::path(
+    get,
+    path = "/projects/{project_id}/threads",
+    tag = "threads",
+    params(
+        ("project_id" = String, Path, format = "uuid"),
+        ("limit" = Option<i64>, Query, description = "Items per page, 1–100 (default 20).", minimum = 1, maximum = 100),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page (opaque)."),
+        ("type" = Option<String>, Query, description = "Only threads of this type: `PROBLEM`, `SOLUTION` or `COMMENT`."),
+        ("sort" = Option<String>, Query, description = "`top` (default): by `up_vote - down_vote`; `new`: newest first."),
+        openapi::ConsistencyToken,
+    ),
+    responses(
+        (status = 200, description = "A page of top-level threads.", body = ThreadPage, headers(("Projection-Position" = u64, description = "The stream sequence the read model has applied."))),
+        (status = 404, description = "No such project.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad parameters, each named in `errors`.", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(project_id = %project_id))]
-async fn list_threads(
+pub(crate) async fn list_threads(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ThreadPage>, ApiError> {
     let id = ProjectId::parse(&project_id).map_err(|_| ApiError::not_found("project"))?;
     let pairs = params::pairs(query.as_deref())?;
     let mut errors = Errors::default();
@@ -188,56 +282,22 @@ async fn list_threads(
         errors.push("cursor", "the cursor is not one this listing gave out");
     }
     errors.into_result()?;
-    let project_exists = state
-        .model()
-        .projects
-        .clone_with_type::<Document>()
-        .find_one(doc! {"_id": id.to_string()})
-        .projection(doc! {"_id": 1})
+    let model = state.model();
+    let project_exists = !project_by_id(id)
+        .run(&model.projects.clone_with_type::<Document>())
         .await
         .map_err(internal)?
-        .is_some();
+        .is_empty();
     if !project_exists {
         return Err(ApiError::not_found("project"));
     }
-    let mut filter = doc! {"project_id": id.to_string(), "parent_thread_id": null};
-    if let Some(t) = thread_type {
-        filter.insert("thread_type", t.as_str());
-    }
-    if let Some(c) = &cursor {
-        match (top, c.score) {
-            (true, Some(score)) => {
-                filter.insert(
-                    "$or",
-                    vec![
-                        doc! {"score": {"$lt": score}},
-                        doc! {"score": score, "created_seq": {"$lt": c.s}},
-                    ],
-                );
-            }
-            _ => {
-                filter.insert("created_seq", doc! {"$lt": c.s});
-            }
-        }
-    }
-    let sort = if top {
-        doc! {"score": -1, "created_seq": -1}
-    } else {
-        doc! {"created_seq": -1}
-    };
-    let mut docs: Vec<ThreadDoc> = state
-        .model()
-        .threads
-        .find(filter)
-        .sort(sort)
-        .limit(limit + 1)
-        .await
-        .map_err(internal)?
-        .try_collect()
+    let after = cursor.as_ref().map(|c| (c.score, c.s));
+    let mut docs: Vec<ThreadDoc> = threads_query(id, thread_type, top, after, limit)
+        .run(&model.threads)
         .await
         .map_err(internal)?;
     let next_cursor = if docs.len() as i64 > limit {
-        docs.truncate(limit as usize);
+        docs.truncate(usize::try_from(limit).unwrap_or(0));
         docs.last().map(|last| {
             params::encode_cursor(&ThreadCursor {
                 score: top.then_some(last.score),
@@ -247,41 +307,183 @@ async fn list_threads(
     } else {
         None
     };
-    Ok(Json(json!({
-        "items": docs.iter().map(thread_json).collect::<Vec<_>>(),
-        "next_cursor": next_cursor,
-    })))
+    Ok(Json(ThreadPage {
+        items: docs.iter().map(ThreadView::from).collect(),
+        next_cursor,
+    }))
 }
 
 /// At most this many replies come with a thread, oldest first.
 pub const MAX_REPLIES: i64 = 100;
 
+pub fn replies_query(thread_id: ThreadId) -> Query {
+    Query {
+        filter: doc! {"parent_thread_id": {"$eq": thread_id.to_string()}},
+        sort: Some(doc! {"created_seq": 1}),
+        projection: None,
+        limit: Some(MAX_REPLIES),
+    }
+}
+
 /// `GET /threads/{id}`: the thread with its replies.
+#[utoipa::path(
+    get,
+    path = "/threads/{thread_id}",
+    tag = "threads",
+    params(("thread_id" = String, Path, format = "uuid"), openapi::ConsistencyToken),
+    responses(
+        (status = 200, description = "The thread and its replies, oldest first (at most 100).", body = ThreadWithReplies, headers(("Projection-Position" = u64, description = "The stream sequence the read model has applied."))),
+        (status = 404, description = "No such thread.", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
-async fn get_thread(
+pub(crate) async fn get_thread(
     State(state): State<AppState>,
     Path(thread_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ThreadWithReplies>, ApiError> {
     let id = ThreadId::parse(&thread_id).map_err(|_| ApiError::not_found("thread"))?;
-    let thread = state
-        .model()
+    let model = state.model();
+    let thread = model
         .threads
         .find_one(doc! {"_id": id.to_string()})
         .await
         .map_err(internal)?
         .ok_or_else(|| ApiError::not_found("thread"))?;
-    let replies: Vec<ThreadDoc> = state
-        .model()
-        .threads
-        .find(doc! {"parent_thread_id": id.to_string()})
-        .sort(doc! {"created_seq": 1})
-        .limit(MAX_REPLIES)
-        .await
-        .map_err(internal)?
-        .try_collect()
+    let replies: Vec<ThreadDoc> = replies_query(id)
+        .run(&model.threads)
         .await
         .map_err(internal)?;
-    let mut body = thread_json(&thread);
-    body["replies"] = Value::Array(replies.iter().map(thread_json).collect());
-    Ok(Json(body))
+    Ok(Json(ThreadWithReplies {
+        thread: ThreadView::from(&thread),
+        replies: replies.iter().map(ThreadView::from).collect(),
+    }))
+}
+
+/// Every tag in use, most used first (ties by name).
+pub fn tags_query(limit: Option<i64>) -> Query {
+    Query {
+        filter: doc! {"project_count": {"$gt": 0}},
+        sort: Some(doc! {"project_count": -1, "tag": 1}),
+        projection: None,
+        limit,
+    }
+}
+
+/// At most this many tags with `limit`.
+pub const MAX_TAGS_LIMIT: i64 = 1_000;
+
+/// `GET /tags`: every tag with its project count, most used first.
+#[utoipa::path(
+    get,
+    path = "/tags",
+    tag = "projects",
+    params(
+        ("limit" = Option<i64>, Query, description = "Only the most used tags, 1–1000 (default: every tag).", minimum = 1, maximum = 1000),
+        openapi::ConsistencyToken,
+    ),
+    responses(
+        (status = 200, description = "Every tag carried by at least one project, most used first; ties by name.", body = Vec<TagCount>, headers(("Projection-Position" = u64, description = "The stream sequence the read model has applied."))),
+        (status = 422, description = "Bad parameters, each named in `errors`.", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub(crate) async fn list_tags(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Vec<TagCount>>, ApiError> {
+    let pairs = params::pairs(query.as_deref())?;
+    let mut errors = Errors::default();
+    params::only_known(&pairs, &["limit"], &mut errors);
+    let limit =
+        params::single(&pairs, "limit", &mut errors).and_then(|raw| match raw.parse::<i64>() {
+            Ok(n) if (1..=MAX_TAGS_LIMIT).contains(&n) => Some(n),
+            _ => {
+                errors.push(
+                    "limit",
+                    format!("limit must be a whole number from 1 to {MAX_TAGS_LIMIT}"),
+                );
+                None
+            }
+        });
+    errors.into_result()?;
+    let tags: Vec<TagDoc> = tags_query(limit)
+        .run(&state.model().tags)
+        .await
+        .map_err(internal)?;
+    Ok(Json(tags.iter().map(TagCount::from).collect()))
+}
+
+/// Every query shape the listings and details run, with the base name of its
+/// collection: what the explain test checks for index use.
+pub fn query_shapes() -> Vec<(String, &'static str, Query)> {
+    let project = ProjectId::new();
+    let tag = ProjectFilter {
+        tags: vec!["circus".into()],
+        terms: Vec::new(),
+    };
+    let tags_and_search = ProjectFilter {
+        tags: vec!["circus".into(), "clown".into()],
+        terms: vec!["perf".into()],
+    };
+    let search = ProjectFilter {
+        tags: Vec::new(),
+        terms: vec!["perf".into(), "wolf".into()],
+    };
+    let none = ProjectFilter::default();
+    let mut shapes = Vec::new();
+    for (name, filter) in [
+        ("", &none),
+        (" tag", &tag),
+        (" q", &search),
+        (" tags+q", &tags_and_search),
+    ] {
+        shapes.push((
+            format!("projects new{name}"),
+            PROJECTS,
+            listing::newest(filter, None, 20),
+        ));
+        shapes.push((
+            format!("projects new{name} next page"),
+            PROJECTS,
+            listing::newest(filter, Some(1_000), 20),
+        ));
+        for sort in [Sort::Top, Sort::Active] {
+            shapes.push((
+                format!("projects {sort:?}{name} ranking"),
+                PROJECTS,
+                listing::ranking(sort, filter, None, 5_000),
+            ));
+            shapes.push((
+                format!("projects {sort:?}{name} ranking after a key"),
+                PROJECTS,
+                listing::ranking(sort, filter, Some((3, 1_000)), 5_000),
+            ));
+        }
+        shapes.push((
+            format!("projects{name} page of a frozen ranking"),
+            PROJECTS,
+            listing::by_ids(filter, &[uuid::Uuid::now_v7(), uuid::Uuid::now_v7()]),
+        ));
+    }
+    shapes.push(("project detail".into(), PROJECTS, project_by_id(project)));
+    for (name, top, after) in [
+        ("threads top", true, None),
+        ("threads top next page", true, Some((Some(2), 1_000))),
+        ("threads new", false, None),
+        ("threads new next page", false, Some((None, 1_000))),
+    ] {
+        shapes.push((
+            name.to_owned(),
+            THREADS,
+            threads_query(project, None, top, after, 20),
+        ));
+    }
+    shapes.push((
+        "threads of a type".into(),
+        THREADS,
+        threads_query(project, Some(ThreadType::Problem), true, None, 20),
+    ));
+    shapes.push(("replies".into(), THREADS, replies_query(ThreadId::new())));
+    shapes.push(("tags".into(), TAGS, tags_query(None)));
+    shapes
 }

@@ -95,6 +95,54 @@ pub struct NatsConfig {
     pub subject_prefix: String,
     /// `FLOW_STREAM_REPLICAS`, default 1.
     pub replicas: usize,
+    /// How this service proves who it is and protects the connection.
+    pub security: NatsSecurity,
+}
+
+/// Credentials and TLS for the NATS connection.
+#[derive(Debug, Clone, Default)]
+pub struct NatsSecurity {
+    /// `FLOW_NATS_USER` with `FLOW_NATS_PASSWORD` (or `_FILE`).
+    pub user: Option<(String, SecretString)>,
+    /// `FLOW_NATS_CREDS_FILE`: a NATS credentials file (JWT and NKey seed).
+    pub creds_file: Option<std::path::PathBuf>,
+    /// `FLOW_NATS_TLS_CA`: the CA that signed the server's certificate.
+    pub tls_ca: Option<std::path::PathBuf>,
+    /// `FLOW_NATS_TLS_CERT` and `FLOW_NATS_TLS_KEY`: a client certificate, for
+    /// servers that verify clients.
+    pub tls_client: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// `FLOW_NATS_TLS_REQUIRED`: refuse a connection without TLS (default:
+    /// true when a CA is given).
+    pub tls_required: bool,
+}
+
+impl NatsSecurity {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let user = match (var("FLOW_NATS_USER")?, var("FLOW_NATS_PASSWORD")?) {
+            (Some(user), Some(password)) => Some((user, SecretString::from(password))),
+            (None, None) => None,
+            _ => bail!(
+                "FLOW_NATS_USER and FLOW_NATS_PASSWORD (or FLOW_NATS_PASSWORD_FILE) go together"
+            ),
+        };
+        let tls_ca = var("FLOW_NATS_TLS_CA")?.map(Into::into);
+        let tls_client = match (var("FLOW_NATS_TLS_CERT")?, var("FLOW_NATS_TLS_KEY")?) {
+            (Some(cert), Some(key)) => Some((cert.into(), key.into())),
+            (None, None) => None,
+            _ => bail!("FLOW_NATS_TLS_CERT and FLOW_NATS_TLS_KEY go together"),
+        };
+        let tls_required = parse_or(
+            "FLOW_NATS_TLS_REQUIRED",
+            tls_ca.is_some() || tls_client.is_some(),
+        )?;
+        Ok(Self {
+            user,
+            creds_file: var("FLOW_NATS_CREDS_FILE")?.map(Into::into),
+            tls_ca,
+            tls_client,
+            tls_required,
+        })
+    }
 }
 
 impl NatsConfig {
@@ -104,6 +152,7 @@ impl NatsConfig {
             stream: var("FLOW_STREAM")?.unwrap_or_else(|| "FLOW".into()),
             subject_prefix: var("FLOW_SUBJECT_PREFIX")?.unwrap_or_else(|| "flow".into()),
             replicas: parse_or("FLOW_STREAM_REPLICAS", 1)?,
+            security: NatsSecurity::from_env()?,
         };
         config.validate()?;
         Ok(config)
@@ -119,6 +168,7 @@ impl NatsConfig {
             stream: stream.into(),
             subject_prefix: prefix.into(),
             replicas: 1,
+            security: NatsSecurity::default(),
         }
     }
 

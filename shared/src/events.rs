@@ -36,10 +36,18 @@ pub enum Event {
         tags: Vec<Tag>,
         proposer: UserId,
     },
-    /// The project's tags after the change.
+    /// The project's tags after the change (`tags`), and what changed.
     ProjectTagsChanged {
         project_id: ProjectId,
         tags: Vec<Tag>,
+        /// Tags the project did not have before. Empty in events recorded
+        /// before this field existed.
+        #[serde(default)]
+        added: Vec<Tag>,
+        /// Tags the project had before and no longer has. Empty in events
+        /// recorded before this field existed.
+        #[serde(default)]
+        removed: Vec<Tag>,
     },
     ThreadStarted {
         thread_id: ThreadId,
@@ -202,6 +210,8 @@ mod tests {
             Event::ProjectTagsChanged {
                 project_id: ProjectId::new(),
                 tags: vec![Tag::parse("Circus").expect("valid tag")],
+                added: vec![Tag::parse("circus").expect("valid tag")],
+                removed: vec![Tag::parse("clown").expect("valid tag")],
             },
             "alice",
             OffsetDateTime::UNIX_EPOCH,
@@ -211,6 +221,23 @@ mod tests {
         assert!(text.contains(r#""type":"ProjectTagsChanged""#), "{text}");
         assert!(text.contains(r#""tags":["circus"]"#), "{text}");
         assert_eq!(Envelope::from_json(&json).expect("decodes"), env);
+    }
+
+    #[test]
+    fn tag_changes_recorded_before_added_and_removed_existed_still_decode() {
+        let old = br#"{"id":"0199b7c4-0000-7000-8000-000000000000","type":"ProjectTagsChanged","data":{"project_id":"0199b7c4-0000-7000-8000-000000000001","tags":["circus"]},"version":1,"occurred_at":"2026-01-01T00:00:00Z","actor":"alice"}"#;
+        let env = Envelope::from_json(old).expect("decodes");
+        let Event::ProjectTagsChanged {
+            tags,
+            added,
+            removed,
+            ..
+        } = env.event
+        else {
+            panic!("a tag change");
+        };
+        assert_eq!(tags, [Tag::parse("circus").expect("valid")]);
+        assert!(added.is_empty() && removed.is_empty());
     }
 
     #[test]

@@ -307,20 +307,34 @@ async fn metrics_text(State(state): State<OpsState>) -> Response {
 }
 
 /// Adds what every service's router gets: the operational routes, the body
-/// limit, request tracing and metrics, and problem+json for unknown routes.
-pub fn finish_router(api: Router, metrics: Arc<Metrics>, ready: ReadinessCheck) -> Router {
-    api.fallback(|| async { ApiError::NotFound("no such route".into()) })
+/// limit, request timeouts, CORS, request tracing and metrics, and
+/// problem+json for unknown routes and empty error answers.
+pub fn finish_router(
+    api: Router,
+    metrics: Arc<Metrics>,
+    ready: ReadinessCheck,
+    http: &crate::protect::HttpConfig,
+) -> Router {
+    let mut router = api
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            http.request_timeout,
+        ))
         .merge(ops_router(metrics.clone(), ready))
-        .layer(middleware::from_fn_with_state(metrics, observe))
-        .layer(
-            tower_http::trace::TraceLayer::new_for_http()
-                .make_span_with(|req: &Request| {
-                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), user = tracing::field::Empty)
-                })
-                .on_request(())
-                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG)),
-        )
+        .layer(middleware::from_fn_with_state(metrics, observe));
+    if let Some(cors) = http.cors() {
+        router = router.layer(cors);
+    }
+    router.layer(
+        tower_http::trace::TraceLayer::new_for_http()
+            .make_span_with(|req: &Request| {
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), user = tracing::field::Empty)
+            })
+            .on_request(())
+            .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG)),
+    )
 }
 
 async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
@@ -331,21 +345,7 @@ async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) 
         .unwrap_or_else(|| "unmatched".to_owned());
     let method = req.method().to_string();
     let started = Instant::now();
-    let mut response = next.run(req).await;
-    if response.status() == StatusCode::METHOD_NOT_ALLOWED
-        && response.headers().get(header::CONTENT_TYPE).is_none()
-    {
-        let allow = response.headers().get(header::ALLOW).cloned();
-        response = problem(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method-not-allowed",
-            "this method is not allowed on this route".into(),
-            None,
-        );
-        if let Some(allow) = allow {
-            response.headers_mut().insert(header::ALLOW, allow);
-        }
-    }
+    let response = crate::protect::as_problem(next.run(req).await);
     metrics.observe_request(
         &method,
         &route,
@@ -361,10 +361,13 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(Into::into)
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(Into::into)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod events;
 pub mod http;
 pub mod metrics;
 pub mod nats;
+pub mod protect;
 pub mod readmodel;
 pub mod startup;
 pub mod telemetry;

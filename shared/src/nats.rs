@@ -5,13 +5,14 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_nats::jetstream::{self, stream};
 
-use crate::config::NatsConfig;
+use crate::config::{ExposeSecret, NatsConfig};
 use crate::startup::wait_for;
 
 /// How long the stream remembers `Nats-Msg-Id`s to drop duplicate publishes.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 
-/// Connects to NATS, retrying with backoff for at most `timeout`.
+/// Connects to NATS, retrying with backoff for at most `timeout`, with the
+/// configured credentials and TLS.
 pub async fn connect(
     config: &NatsConfig,
     name: &str,
@@ -19,15 +20,44 @@ pub async fn connect(
 ) -> anyhow::Result<async_nats::Client> {
     let url = config.url.clone();
     let name = name.to_owned();
+    let security = config.security.clone();
+    if let Some(path) = &security.creds_file {
+        // Read once up front, so that a wrong path is reported as such.
+        std::fs::metadata(path)
+            .with_context(|| format!("FLOW_NATS_CREDS_FILE={} cannot be read", path.display()))?;
+    }
     wait_for("NATS", timeout, || {
-        // A failed first connection is retried here, within our bound; once
-        // connected, the client reconnects on its own, without limit.
-        let options = async_nats::ConnectOptions::new()
-            .name(name.clone())
-            .connection_timeout(Duration::from_secs(2))
-            .max_reconnects(None);
         let url = url.clone();
-        async move { options.connect(url.as_str()).await }
+        let name = name.clone();
+        let security = security.clone();
+        async move {
+            // A failed first connection is retried here, within our bound; once
+            // connected, the client reconnects on its own, without limit.
+            let mut options = async_nats::ConnectOptions::new()
+                .name(name)
+                .connection_timeout(Duration::from_secs(2))
+                .max_reconnects(None)
+                .require_tls(security.tls_required);
+            if let Some((user, password)) = security.user {
+                options = options.user_and_password(user, password.expose_secret().to_owned());
+            }
+            if let Some(path) = security.creds_file {
+                options = options
+                    .credentials_file(path)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            if let Some(ca) = security.tls_ca {
+                options = options.add_root_certificates(ca);
+            }
+            if let Some((cert, key)) = security.tls_client {
+                options = options.add_client_certificate(cert, key);
+            }
+            options
+                .connect(url.as_str())
+                .await
+                .map_err(|e| e.to_string())
+        }
     })
     .await
 }

@@ -19,9 +19,15 @@ use crate::startup::wait_for;
 
 pub const PROJECTS: &str = "projects";
 pub const THREADS: &str = "threads";
+/// One document per tag: how many projects carry it (`GET /tags`).
+pub const TAGS: &str = "tags";
+/// The field of a project document holding its search prefixes (see [`search_prefixes`]).
+pub const SEARCH_FIELD: &str = "search_prefixes";
 pub const PROJECTOR_STATE: &str = "projector_state";
 /// Events the projector could not apply, by stream sequence.
 pub const PARKED: &str = "parked_events";
+/// The base names of the collections every read-model generation has.
+pub const GENERATION_COLLECTIONS: &[&str] = &[PROJECTS, THREADS, TAGS, PARKED];
 /// The `_id` of the projector's position document in [`PROJECTOR_STATE`].
 pub const POSITION_ID: &str = "position";
 
@@ -40,7 +46,76 @@ pub struct ProjectDoc {
     pub thread_count: i64,
     pub problem_count: i64,
     pub solution_count: i64,
+    /// The sum over the project's threads (replies included) of
+    /// `up_vote - down_vote`: the key of `sort=top`. Absent (0) in documents
+    /// projected before it existed.
+    #[serde(default)]
+    pub score: i64,
+    /// The stream sequence of the latest activity: the proposal, or a thread
+    /// of the project started, edited or voted on. The key of `sort=active`.
+    #[serde(default)]
+    pub last_activity_seq: i64,
+    /// When that activity happened (RFC 3339).
+    #[serde(default)]
+    pub last_activity_at: Option<String>,
     pub seq: i64,
+}
+
+/// How many projects carry a tag. Kept at zero when the last project drops
+/// it, so that every later change still finds the document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagDoc {
+    /// The tag.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// The tag again, as a plain field: the local server cannot index `_id`
+    /// in a compound index, and `GET /tags` sorts ties by name.
+    pub tag: String,
+    pub project_count: i64,
+    pub seq: i64,
+}
+
+/// A prefix longer than this many characters is not stored; a longer search
+/// word is matched on its first this-many characters.
+pub const SEARCH_PREFIX_MAX_CHARS: usize = 24;
+
+/// The words of a text for search: maximal runs of letters and digits, lower-cased.
+pub fn search_words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// Every prefix (up to [`SEARCH_PREFIX_MAX_CHARS`]) of every word of the
+/// texts, sorted and de-duplicated: stored in [`SEARCH_FIELD`], so that a
+/// search word matches by equality on an array element (a multikey index on
+/// MongoDB). A name of 80 and a tagline of 255 characters give at most 335.
+pub fn search_prefixes(texts: &[&str]) -> Vec<String> {
+    let mut prefixes = std::collections::BTreeSet::new();
+    for text in texts {
+        for word in search_words(text) {
+            let mut prefix = String::new();
+            for c in word.chars().take(SEARCH_PREFIX_MAX_CHARS) {
+                prefix.push(c);
+                prefixes.insert(prefix.clone());
+            }
+        }
+    }
+    prefixes.into_iter().collect()
+}
+
+/// The terms a search query asks for: its words, cut to
+/// [`SEARCH_PREFIX_MAX_CHARS`], de-duplicated, in order. A project matches
+/// when every term is one of its [`search_prefixes`].
+pub fn search_terms(query: &str) -> Vec<String> {
+    let mut terms: Vec<String> = Vec::new();
+    for word in search_words(query) {
+        let term: String = word.chars().take(SEARCH_PREFIX_MAX_CHARS).collect();
+        if !terms.contains(&term) {
+            terms.push(term);
+        }
+    }
+    terms
 }
 
 /// A thread as listed and shown.
@@ -85,6 +160,7 @@ pub struct ReadModel {
     pub generation: u64,
     pub projects: Collection<ProjectDoc>,
     pub threads: Collection<ThreadDoc>,
+    pub tags: Collection<TagDoc>,
     pub state: Collection<Document>,
 }
 
@@ -97,6 +173,7 @@ impl ReadModel {
         Self {
             projects: db.collection(&collection_name(PROJECTS, generation)),
             threads: db.collection(&collection_name(THREADS, generation)),
+            tags: db.collection(&collection_name(TAGS, generation)),
             state: db.collection(PROJECTOR_STATE),
             generation,
             db,
@@ -181,8 +258,42 @@ impl ReadModel {
                 )
                 .build()
         };
+        // `sort=new|top|active`, alone or after a tag or search filter. Tags and
+        // search prefixes are arrays: multikey indexes on MongoDB (at most one
+        // array field per index).
         self.projects
-            .create_indexes([index(doc! {"created_seq": -1}, "by_created", true)])
+            .create_indexes([
+                index(doc! {"created_seq": -1}, "by_created", true),
+                index(doc! {"score": -1, "created_seq": -1}, "by_top", false),
+                index(
+                    doc! {"last_activity_seq": -1, "created_seq": -1},
+                    "by_active",
+                    false,
+                ),
+                index(doc! {"tags": 1, "created_seq": -1}, "by_tag_new", false),
+                index(
+                    doc! {"tags": 1, "score": -1, "created_seq": -1},
+                    "by_tag_top",
+                    false,
+                ),
+                index(
+                    doc! {"tags": 1, "last_activity_seq": -1, "created_seq": -1},
+                    "by_tag_active",
+                    false,
+                ),
+                index(
+                    doc! {SEARCH_FIELD: 1, "created_seq": -1},
+                    "by_search_new",
+                    false,
+                ),
+            ])
+            .await?;
+        self.tags
+            .create_indexes([index(
+                doc! {"project_count": -1, "tag": 1},
+                "by_project_count",
+                false,
+            )])
             .await?;
         self.threads
             .create_indexes([
@@ -237,5 +348,56 @@ pub fn bson_u64(value: &mongodb::bson::Bson) -> u64 {
         Bson::Int32(v) => u64::try_from(*v).unwrap_or(0),
         Bson::Double(v) if *v >= 0.0 => *v as u64,
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_prefix_of_name_and_tagline_is_searchable_in_any_case() {
+        let prefixes =
+            search_prefixes(&["Popee the Performer", "an apprentice clown, in Wolf-Circus"]);
+        for wanted in [
+            "p",
+            "po",
+            "popee",
+            "perf",
+            "performer",
+            "wolf",
+            "circ",
+            "circus",
+            "clown",
+        ] {
+            assert!(
+                prefixes.contains(&wanted.to_owned()),
+                "{wanted}: {prefixes:?}"
+            );
+        }
+        assert!(!prefixes.iter().any(|p| p.contains(' ') || p.contains(',')));
+        assert!(!prefixes.contains(&"erformer".to_owned()), "only prefixes");
+        let mut sorted = prefixes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(prefixes, sorted);
+    }
+
+    #[test]
+    fn long_words_are_cut_on_both_sides() {
+        let word = "x".repeat(40);
+        let prefixes = search_prefixes(&[&word]);
+        assert_eq!(prefixes.len(), SEARCH_PREFIX_MAX_CHARS);
+        assert_eq!(search_terms(&word), ["x".repeat(SEARCH_PREFIX_MAX_CHARS)]);
+        assert!(prefixes.contains(&search_terms(&word)[0]));
+    }
+
+    #[test]
+    fn search_terms_are_the_lower_cased_words_once() {
+        assert_eq!(
+            search_terms("  PERF  wolf-perf Ünï "),
+            ["perf", "wolf", "ünï"]
+        );
+        assert!(search_terms(" -- ").is_empty());
     }
 }

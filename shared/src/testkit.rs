@@ -109,6 +109,11 @@ pub struct NatsProcess {
 
 impl NatsProcess {
     pub fn start(dir: &Path, port: u16, extra: &[&str]) -> Self {
+        Self::start_with_env(dir, port, extra, &[])
+    }
+
+    /// Starts it with extra environment variables (a configuration's secrets).
+    pub fn start_with_env(dir: &Path, port: u16, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let monitor_port = free_port();
         std::fs::create_dir_all(dir).unwrap();
         let child = spawn_tied(
@@ -124,6 +129,7 @@ impl NatsProcess {
                     &monitor_port.to_string(),
                 ])
                 .args(extra)
+                .envs(env.iter().copied())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
         )

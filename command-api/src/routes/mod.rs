@@ -1,5 +1,6 @@
 //! The write API: one router per resource, merged in [`router`].
 
+pub mod openapi;
 mod projects;
 mod threads;
 
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(projects::router())
         .merge(threads::router())
+        .route("/openapi.json", axum::routing::get(openapi::serve))
 }
 
 /// A write's answer: JSON with the consistency token, and the same token in

@@ -16,7 +16,7 @@ use shared::{
     http::{ApiError, JsonBody, JsonWithBytes},
 };
 
-use super::{Attempt, Written, idempotent, path_id, with_retries};
+use super::{Attempt, Written, idempotent, openapi, path_id, with_retries};
 use crate::{
     AppState,
     store::{Pending, StoreError},
@@ -29,8 +29,21 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Proposes a project with its problem and solution threads, atomically.
+#[utoipa::path(
+    post,
+    path = "/projects/propose",
+    tag = "projects",
+    params(openapi::IdempotencyKey),
+    request_body = openapi::ProposeBody,
+    responses(
+        (status = 201, description = "Stored: the name claim, the project and its threads, all or nothing.", body = openapi::Proposed, headers(("Consistency-Token" = String), ("Location" = String))),
+        (status = 401, description = "Missing or bad token.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The name is taken (ignoring case).", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field rules broken, each bad field named.", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
-async fn propose(
+pub(crate) async fn propose(
     State(state): State<AppState>,
     actor: Actor,
     headers: HeaderMap,
@@ -71,8 +84,22 @@ async fn propose(
 }
 
 /// Adds and removes tags; proposer only.
+#[utoipa::path(
+    put,
+    path = "/projects/{project_id}/tags",
+    tag = "projects",
+    params(("project_id" = String, Path, format = "uuid")),
+    request_body = openapi::ChangeTagsBody,
+    responses(
+        (status = 200, description = "The project's tags now.", body = openapi::TagsChanged, headers(("Consistency-Token" = String))),
+        (status = 401, description = "Missing or bad token.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the proposer may change a project's tags.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field rules broken (at most 10 tags).", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(project_id = %project_id))]
-async fn change_tags(
+pub(crate) async fn change_tags(
     State(state): State<AppState>,
     actor: Actor,
     Path(project_id): Path<String>,

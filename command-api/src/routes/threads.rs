@@ -18,7 +18,7 @@ use shared::{
     http::{ApiError, JsonBody, JsonWithBytes},
 };
 
-use super::{Attempt, Written, idempotent, path_id, with_retries};
+use super::{Attempt, Written, idempotent, openapi, path_id, with_retries};
 use crate::{AppState, store::Pending};
 
 pub fn router() -> Router<AppState> {
@@ -53,8 +53,21 @@ fn pending(events: Vec<shared::events::Event>, actor: &Actor, expect: Option<u64
 }
 
 /// Starts a thread (or a reply) on a project.
+#[utoipa::path(
+    post,
+    path = "/projects/{project_id}/threads",
+    tag = "threads",
+    params(("project_id" = String, Path, format = "uuid"), openapi::IdempotencyKey),
+    request_body = openapi::StartThreadBody,
+    responses(
+        (status = 201, description = "Stored; the thread starts `pending` moderation.", body = openapi::ThreadWritten, headers(("Consistency-Token" = String), ("Location" = String))),
+        (status = 401, description = "Missing or bad token.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field rules broken (a reply's parent must be a thread of the same project).", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(project_id = %project_id))]
-async fn start_thread(
+pub(crate) async fn start_thread(
     State(state): State<AppState>,
     actor: Actor,
     headers: HeaderMap,
@@ -106,8 +119,22 @@ async fn start_thread(
 }
 
 /// Edits a thread's message; author only. The thread goes back to moderation.
+#[utoipa::path(
+    patch,
+    path = "/threads/{thread_id}",
+    tag = "threads",
+    params(("thread_id" = String, Path, format = "uuid")),
+    request_body = openapi::EditThreadBody,
+    responses(
+        (status = 200, description = "Stored; the thread goes back to `pending` moderation.", body = openapi::ThreadWritten, headers(("Consistency-Token" = String))),
+        (status = 401, description = "Missing or bad token.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the author may edit a thread.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field rules broken.", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
-async fn edit_thread(
+pub(crate) async fn edit_thread(
     State(state): State<AppState>,
     actor: Actor,
     Path(thread_id): Path<String>,
@@ -133,8 +160,21 @@ async fn edit_thread(
 
 /// Sets or withdraws the caller's vote. The vote's own subject, written with
 /// its expected last sequence, makes one vote per user and thread.
+#[utoipa::path(
+    put,
+    path = "/threads/{thread_id}/vote",
+    tag = "threads",
+    params(("thread_id" = String, Path, format = "uuid")),
+    request_body = openapi::VoteBody,
+    responses(
+        (status = 200, description = "The caller's vote now; repeating a vote changes nothing.", body = openapi::Voted, headers(("Consistency-Token" = String))),
+        (status = 401, description = "Missing or bad token.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field rules broken.", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
-async fn vote(
+pub(crate) async fn vote(
     State(state): State<AppState>,
     actor: Actor,
     Path(thread_id): Path<String>,
@@ -172,8 +212,22 @@ async fn vote(
 }
 
 /// A moderator's decision, overriding the automatic one.
+#[utoipa::path(
+    post,
+    path = "/threads/{thread_id}/moderation",
+    tag = "threads",
+    params(("thread_id" = String, Path, format = "uuid"), openapi::IdempotencyKey),
+    request_body = openapi::ModerateBody,
+    responses(
+        (status = 200, description = "The decision was stored.", body = openapi::Moderated, headers(("Consistency-Token" = String))),
+        (status = 401, description = "Missing or bad token.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only moderators may moderate.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field rules broken.", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
-async fn moderate(
+pub(crate) async fn moderate(
     State(state): State<AppState>,
     actor: Actor,
     headers: HeaderMap,

@@ -275,10 +275,75 @@ async fn bad_query_parameters_are_422() {
         "/projects?sort=sideways",
         "/projects?limit=1&limit=2",
         "/projects?colour=red",
+        "/projects?sort=top&limit=0",
+        "/projects?sort=active&cursor=garbled!!",
+        "/projects?tag=",
+        "/projects?q=!!!",
+        "/projects?tags=circus",
+        "/tags?limit=0",
+        "/tags?limit=1001",
+        "/tags?sort=name",
     ] {
         let reply = system.get(path).await;
         assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(!fields(&reply).is_empty(), "{path}");
+    }
+    let many_tags: String = (0..11).map(|i| format!("tag=t{i}&")).collect();
+    let long_query = format!("q={}", "word ".repeat(41));
+    let many_words = format!(
+        "q={}",
+        (0..11)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join("+")
+    );
+    for (path, field) in [
+        (format!("/projects?{many_tags}"), "tag"),
+        (format!("/projects?{long_query}"), "q"),
+        (format!("/projects?{many_words}"), "q"),
+        ("/projects?limit=0&sort=top&cursor=x".to_owned(), "limit"),
+    ] {
+        let reply = system.get(&path).await;
+        assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(fields(&reply)[0], field, "{path}");
+    }
+    // A cursor only continues the listing that gave it out.
+    for i in 0..3 {
+        system.propose("alice", &format!("cursor {i}")).await;
+    }
+    let token = system.propose("alice", "cursor 3").await.token();
+    for (first, other) in [
+        ("/projects?limit=1", "/projects?limit=1&sort=top"),
+        (
+            "/projects?limit=1&sort=top",
+            "/projects?limit=1&sort=active",
+        ),
+        (
+            "/projects?limit=1&sort=top&tag=test",
+            "/projects?limit=1&sort=top",
+        ),
+        ("/projects?limit=1&q=cursor", "/projects?limit=1&q=curs"),
+    ] {
+        let page = system.get_after(first, &token).await;
+        let cursor = page.body["next_cursor"].as_str().expect("a next page");
+        let reply = system.get(&format!("{other}&cursor={cursor}")).await;
+        assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(fields(&reply), ["cursor"], "{first} then {other}");
+        let same = system.get(&format!("{first}&cursor={cursor}")).await;
+        assert_eq!(same.status, StatusCode::OK, "{first}: {:?}", same.body);
+    }
+    // A cursor of another kind of listing, well-formed but not ours.
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    for cursor in [
+        URL_SAFE_NO_PAD.encode(br#"{"s": 5}"#),
+        URL_SAFE_NO_PAD.encode(br#"{"o": "top", "f": "x", "s": "five"}"#),
+        URL_SAFE_NO_PAD.encode(b"not json"),
+    ] {
+        let reply = system
+            .get(&format!("/projects?sort=top&cursor={cursor}"))
+            .await;
+        assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(fields(&reply), ["cursor"]);
     }
     let reply = system
         .send(

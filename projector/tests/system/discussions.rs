@@ -460,7 +460,11 @@ async fn applying_every_event_twice_equals_applying_it_once() {
         .await
         .expect("applies");
     let live = system.read_model().await;
-    for collection in [shared::readmodel::PROJECTS, shared::readmodel::THREADS] {
+    for collection in [
+        shared::readmodel::PROJECTS,
+        shared::readmodel::THREADS,
+        shared::readmodel::TAGS,
+    ] {
         let expected = documents(&once, collection).await;
         assert!(!expected.is_empty());
         assert_eq!(

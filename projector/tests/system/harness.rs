@@ -87,25 +87,54 @@ impl System {
         Self::with_env(TestEnv::new()).await
     }
 
+    /// The three services, query-api configured by `configure` first.
+    pub async fn start_with_query_config(configure: impl FnOnce(&mut query_api::Config)) -> Self {
+        let mut system = Self::build(TestEnv::new(), configure).await;
+        system.start_projector().await;
+        system
+    }
+
     pub async fn with_env(env: TestEnv) -> Self {
+        Self::build(env, |_| {}).await
+    }
+
+    async fn build(env: TestEnv, configure: impl FnOnce(&mut query_api::Config)) -> Self {
+        let nats = env.nats.clone();
+        Self::build_with_nats(env, nats, configure).await
+    }
+
+    /// command-api and query-api, each with its own NATS settings (users, TLS).
+    pub async fn with_service_nats(
+        env: TestEnv,
+        command: shared::config::NatsConfig,
+        query: shared::config::NatsConfig,
+    ) -> Self {
+        Self::build_with_nats(env, command, |config| config.nats = query).await
+    }
+
+    async fn build_with_nats(
+        env: TestEnv,
+        command_nats: shared::config::NatsConfig,
+        configure: impl FnOnce(&mut query_api::Config),
+    ) -> Self {
         let (command_listener, command_addr) = listener().await;
         let command_config = command_api::Config {
             addr: command_addr,
-            nats: env.nats.clone(),
+            nats: command_nats,
             jwt_secret: env.jwt_secret.clone(),
             banned_words: BannedWords::default(),
             startup_timeout: Duration::from_secs(20),
+            http: shared::protect::HttpConfig::default(),
         };
         let command = command_api::App::build(command_config, command_listener)
             .await
             .expect("command-api builds");
         let (query_listener, query_addr) = listener().await;
-        let query = query_api::App::build(
-            query_api::Config::new(env.nats.clone(), env.mongo.clone()),
-            query_listener,
-        )
-        .await
-        .expect("query-api builds");
+        let mut query_config = query_api::Config::new(env.nats.clone(), env.mongo.clone());
+        configure(&mut query_config);
+        let query = query_api::App::build(query_config, query_listener)
+            .await
+            .expect("query-api builds");
         let others = vec![
             run(|stop| {
                 command.run_until_stopped(async {
@@ -130,8 +159,14 @@ impl System {
     }
 
     pub async fn start_projector(&mut self) {
+        self.start_projector_with(|_| {}).await;
+    }
+
+    /// Starts the projector in-process with a changed configuration.
+    pub async fn start_projector_with(&mut self, change: impl FnOnce(&mut projector::Config)) {
         let (projector_listener, projector_addr) = listener().await;
-        let config = projector::Config::new(self.env.nats.clone(), self.env.mongo.clone());
+        let mut config = projector::Config::new(self.env.nats.clone(), self.env.mongo.clone());
+        change(&mut config);
         let app = projector::App::build(config, projector_listener)
             .await
             .expect("projector builds");
@@ -155,6 +190,20 @@ impl System {
         for app in self.others.drain(..) {
             app.stop().await;
         }
+    }
+
+    /// Sends a control request to the running projector (as the `projector`
+    /// subcommands do) and returns its answer.
+    pub async fn control(&self, request: projector::control::Request) -> Value {
+        let (client, _) = self.jetstream().await;
+        projector::control::request(
+            &client,
+            &self.env.nats.subjects(),
+            &request,
+            Duration::from_secs(120),
+        )
+        .await
+        .expect("the projector answers")
     }
 
     pub fn token(&self, user: &str) -> String {
@@ -238,10 +287,16 @@ impl System {
         reply
     }
 
+    /// The read model of the generation being served.
     pub async fn read_model(&self) -> ReadModel {
-        ReadModel::connect(&self.env.mongo, "tests", Duration::from_secs(10))
+        let model = ReadModel::connect(&self.env.mongo, "tests", Duration::from_secs(10))
             .await
-            .expect("connects")
+            .expect("connects");
+        let generation = model
+            .active_generation()
+            .await
+            .expect("reads the generation");
+        model.with_generation(generation)
     }
 
     pub async fn jetstream(&self) -> (async_nats::Client, jetstream::Context) {
@@ -283,12 +338,12 @@ impl System {
 
     /// Waits until the read model has applied everything in the stream.
     pub async fn settle(&self) {
-        let model = self.read_model().await;
         let last = self.stream_last().await;
-        eventually("the projector catches up", Duration::from_secs(60), || {
-            let model = model.clone();
-            async move { model.position().await.unwrap_or(0) >= last }
-        })
+        eventually(
+            "the projector catches up",
+            Duration::from_secs(60),
+            || async move { self.read_model().await.position().await.unwrap_or(0) >= last },
+        )
         .await;
     }
 }

@@ -4,4 +4,7 @@ mod contract_errors;
 mod crash;
 mod discussions;
 mod harness;
+mod listings;
 mod pipeline;
+mod replay;
+mod security;

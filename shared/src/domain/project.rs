@@ -228,9 +228,22 @@ pub fn change_tags(
     if tags == project.tags {
         return Ok((tags, Vec::new()));
     }
+    let added: Vec<Tag> = tags
+        .iter()
+        .filter(|t| !project.tags.contains(t))
+        .cloned()
+        .collect();
+    let removed: Vec<Tag> = project
+        .tags
+        .iter()
+        .filter(|t| !tags.contains(t))
+        .cloned()
+        .collect();
     let event = Event::ProjectTagsChanged {
         project_id: project.id,
         tags: tags.clone(),
+        added,
+        removed,
     };
     Ok((tags, vec![event]))
 }
@@ -475,6 +488,12 @@ mod tests {
         let names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
         assert_eq!(names, ["a", "c"]);
         assert_eq!(events.len(), 1);
+        let Event::ProjectTagsChanged { added, removed, .. } = &events[0] else {
+            panic!("a tag change");
+        };
+        let tag = |t: &str| Tag::parse(t).expect("valid");
+        assert_eq!(added, &[tag("c")], "only what is new counts as added");
+        assert_eq!(removed, &[tag("b")]);
         let after = Project::apply(state, &events[0]).expect("exists");
         assert_eq!(after.tags, tags);
 

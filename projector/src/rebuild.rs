@@ -1,0 +1,319 @@
+//! Rebuilding the read model from the first event, and verifying it.
+//!
+//! Both run inside the projector while it keeps projecting live: a new
+//! generation of the collections is built from the stream with an ordered
+//! consumer, never ahead of the live position; when it has caught up, the live
+//! loop pauses at a batch boundary, the new generation is brought to exactly
+//! the live position, and then
+//! - `rebuild` makes it the active generation (query-api switches on its next
+//!   request) and drops the old one after a grace period;
+//! - `verify` compares it document by document with the live generation,
+//!   resumes the live loop and drops the scratch generation.
+
+use std::{
+    collections::VecDeque,
+    sync::{Arc, atomic::Ordering},
+    time::{Duration, Instant},
+};
+
+use async_nats::jetstream::{
+    self,
+    consumer::{DeliverPolicy, pull},
+};
+use futures::StreamExt;
+use mongodb::bson::{Document, doc};
+use serde_json::{Value, json};
+use shared::readmodel::{ACTIVE_GENERATION_ID, GENERATION_COLLECTIONS, ReadModel};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::runner::{Control, Delivered, Projection, Settings, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Rebuild,
+    Verify,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Rebuild => "rebuild",
+            Self::Verify => "verify",
+        }
+    }
+}
+
+/// Scratch generations for `verify` live far above real ones.
+const SCRATCH_BASE: u64 = 1_000_000;
+/// How long the old generation stays after a switch, for reads in flight.
+pub const DROP_GRACE: Duration = Duration::from_secs(10);
+const REBUILD_BATCH: usize = 5_000;
+
+pub struct Rebuilder {
+    pub stream: jetstream::stream::Stream,
+    pub live: ReadModel,
+    pub filter_subject: String,
+    pub status: Arc<Status>,
+    pub control: mpsc::Sender<Control>,
+    pub settings: Settings,
+}
+
+async fn drop_generation(model: &ReadModel) -> anyhow::Result<()> {
+    for base in GENERATION_COLLECTIONS {
+        model
+            .db
+            .collection::<Document>(&model.collection(base))
+            .drop()
+            .await?;
+    }
+    model
+        .state
+        .delete_one(doc! {"_id": model.position_id()})
+        .await?;
+    Ok(())
+}
+
+impl Rebuilder {
+    fn progress(&self, kind: Kind, generation: u64, position: u64, started: Instant, state: &str) {
+        let target = self
+            .status
+            .stream_last
+            .load(Ordering::Relaxed)
+            .max(position);
+        let elapsed = started.elapsed().as_secs_f64().max(0.001);
+        let rate = position as f64 / elapsed;
+        let eta = if rate > 0.0 {
+            (target - position) as f64 / rate
+        } else {
+            0.0
+        };
+        let value = json!({
+            "kind": kind.name(),
+            "generation": generation,
+            "state": state,
+            "position": position,
+            "target": target,
+            "events_per_second": rate.round(),
+            "elapsed_seconds": elapsed.round(),
+            "eta_seconds": eta.round(),
+        });
+        if let Ok(mut slot) = self.status.rebuild.lock() {
+            *slot = Some(value);
+        }
+    }
+
+    /// Runs a rebuild or a verification to its end; returns its report.
+    pub async fn run(&self, kind: Kind) -> anyhow::Result<Value> {
+        let live_generation = self.status.generation.load(Ordering::Relaxed);
+        let generation = match kind {
+            Kind::Rebuild => live_generation + 1,
+            Kind::Verify => SCRATCH_BASE + live_generation,
+        };
+        let model = self.live.with_generation(generation);
+        drop_generation(&model).await?;
+        model.ensure_indexes().await?;
+        let settings = Settings {
+            batch_size: REBUILD_BATCH,
+            ..self.settings
+        };
+        let mut projection = Projection::open(model.clone(), settings).await?;
+        let started = Instant::now();
+        self.progress(kind, generation, 0, started, "building");
+
+        let consumer = self
+            .stream
+            .create_consumer(pull::OrderedConfig {
+                filter_subject: self.filter_subject.clone(),
+                deliver_policy: DeliverPolicy::All,
+                ..Default::default()
+            })
+            .await?;
+        let mut chunks = consumer.messages().await?.ready_chunks(REBUILD_BATCH);
+        let mut pending: VecDeque<Delivered> = VecDeque::new();
+        let mut position = 0u64;
+
+        // Build up to the live position, as long as the live loop keeps moving.
+        loop {
+            let live = self.status.position.load(Ordering::Relaxed);
+            if pending.front().is_none_or(|d| d.seq <= live) {
+                match tokio::time::timeout(Duration::from_millis(500), chunks.next()).await {
+                    Ok(Some(chunk)) => {
+                        for message in chunk {
+                            let message = message?;
+                            let info = message.info().map_err(|e| anyhow::anyhow!("{e}"))?;
+                            pending.push_back(Delivered {
+                                seq: info.stream_sequence,
+                                subject: message.subject.to_string(),
+                                payload: message.payload.clone(),
+                                stored_ms: 0,
+                            });
+                        }
+                    }
+                    Ok(None) => anyhow::bail!("the stream ended while rebuilding"),
+                    Err(_) => {}
+                }
+            }
+            let live = self.status.position.load(Ordering::Relaxed);
+            let ready: Vec<Delivered> = drain_upto(&mut pending, live);
+            if !ready.is_empty() {
+                position = apply(&mut projection, &ready).await?;
+                self.progress(kind, generation, position, started, "building");
+                continue;
+            }
+            if position >= live {
+                break;
+            }
+        }
+
+        // Hand over at a batch boundary of the live loop.
+        self.progress(kind, generation, position, started, "handing over");
+        let (paused_tx, paused_rx) = oneshot::channel();
+        let (resume_tx, resume_rx) = oneshot::channel();
+        self.control
+            .send(Control::Pause {
+                paused: paused_tx,
+                resume: resume_rx,
+            })
+            .await
+            .map_err(|_| anyhow::anyhow!("the live projection is not running"))?;
+        let live_position = paused_rx
+            .await
+            .map_err(|_| anyhow::anyhow!("the live projection did not pause"))?;
+        while position < live_position {
+            if pending.is_empty() {
+                let chunk = tokio::time::timeout(Duration::from_secs(30), chunks.next())
+                    .await
+                    .map_err(|_| {
+                        anyhow::anyhow!("the stream stopped delivering while handing over")
+                    })?
+                    .ok_or_else(|| anyhow::anyhow!("the stream ended while handing over"))?;
+                for message in chunk {
+                    let message = message?;
+                    let info = message.info().map_err(|e| anyhow::anyhow!("{e}"))?;
+                    pending.push_back(Delivered {
+                        seq: info.stream_sequence,
+                        subject: message.subject.to_string(),
+                        payload: message.payload.clone(),
+                        stored_ms: 0,
+                    });
+                }
+            }
+            let ready = drain_upto(&mut pending, live_position);
+            if ready.is_empty() && pending.front().is_some_and(|d| d.seq > live_position) {
+                break;
+            }
+            if !ready.is_empty() {
+                position = apply(&mut projection, &ready).await?;
+            }
+        }
+
+        match kind {
+            Kind::Rebuild => {
+                let switched = async {
+                    self.live
+                        .state
+                        .update_one(
+                            doc! {"_id": ACTIVE_GENERATION_ID},
+                            doc! {"$set": {"generation": generation as i64}},
+                        )
+                        .upsert(true)
+                        .await?;
+                    anyhow::Ok(())
+                }
+                .await;
+                if let Err(err) = switched {
+                    let _ = resume_tx.send(None);
+                    return Err(err);
+                }
+                let _ = resume_tx.send(Some((model.clone(), live_position)));
+                self.progress(kind, generation, position, started, "switched");
+                tracing::info!(
+                    generation,
+                    position,
+                    "rebuild switched to the new generation"
+                );
+                let old = self.live.with_generation(live_generation);
+                tokio::spawn(async move {
+                    tokio::time::sleep(DROP_GRACE).await;
+                    if let Err(err) = drop_generation(&old).await {
+                        tracing::warn!(
+                            error = format!("{err:#}"),
+                            "cannot drop the old generation"
+                        );
+                    }
+                });
+                Ok(json!({
+                    "result": "switched",
+                    "generation": generation,
+                    "position": position,
+                    "seconds": started.elapsed().as_secs_f64(),
+                }))
+            }
+            Kind::Verify => {
+                let live = self.live.with_generation(live_generation);
+                let difference = compare(&live, &model).await;
+                let _ = resume_tx.send(None);
+                self.progress(kind, generation, position, started, "done");
+                drop_generation(&model).await?;
+                let difference = difference?;
+                Ok(json!({
+                    "result": if difference.is_none() { "equal" } else { "different" },
+                    "position": position,
+                    "first_difference": difference,
+                    "seconds": started.elapsed().as_secs_f64(),
+                }))
+            }
+        }
+    }
+}
+
+fn drain_upto(pending: &mut VecDeque<Delivered>, upto: u64) -> Vec<Delivered> {
+    let mut ready = Vec::new();
+    while pending.front().is_some_and(|d| d.seq <= upto) {
+        if let Some(d) = pending.pop_front() {
+            ready.push(d);
+        }
+    }
+    ready
+}
+
+async fn apply(projection: &mut Projection, events: &[Delivered]) -> anyhow::Result<u64> {
+    let plan = projection.plan(events);
+    let written = projection.write(plan, None, || {}).await?;
+    Ok(written.position)
+}
+
+/// The first document that differs between two generations, if any.
+pub async fn compare(live: &ReadModel, rebuilt: &ReadModel) -> anyhow::Result<Option<Value>> {
+    for base in GENERATION_COLLECTIONS {
+        let mut left = live
+            .db
+            .collection::<Document>(&live.collection(base))
+            .find(doc! {})
+            .sort(doc! {"_id": 1})
+            .await?;
+        let mut right = rebuilt
+            .db
+            .collection::<Document>(&rebuilt.collection(base))
+            .find(doc! {})
+            .sort(doc! {"_id": 1})
+            .await?;
+        loop {
+            let (a, b) = (
+                left.next().await.transpose()?,
+                right.next().await.transpose()?,
+            );
+            if a.is_none() && b.is_none() {
+                break;
+            }
+            if a != b {
+                return Ok(Some(json!({
+                    "collection": base,
+                    "live": a.map(|d| mongodb::bson::Bson::Document(d).into_relaxed_extjson()),
+                    "rebuilt": b.map(|d| mongodb::bson::Bson::Document(d).into_relaxed_extjson()),
+                })));
+            }
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,459 @@
+//! `GET /projects`: the newest (`sort=new`), top (`sort=top`) and most
+//! active (`sort=active`) projects, filtered by tags (all must match) and a
+//! search (`q`: every word must start a word of the name or the tagline, in
+//! any case), paged with opaque cursors.
+//!
+//! # Paging neither repeats nor skips
+//!
+//! The guarantee: paging through a listing while projects are proposed and
+//! threads are started, edited and voted on never shows a project twice and
+//! never leaves out a project that existed, and matched, when the first page
+//! was read.
+//!
+//! - **`sort=new`** pages by keyset on `created_seq`, the stream sequence of
+//!   the proposal: it never changes and is unique, so "older than the last
+//!   one shown" is a stable position. New projects sort before the cursor and
+//!   never disturb later pages.
+//! - **`sort=top` and `sort=active`** rank by keys that change while paging
+//!   (`score`, `last_activity_seq`): a keyset cursor alone would repeat a
+//!   project whose score fell below the cursor and skip one whose score rose
+//!   above it. So the first page **freezes the ranking**: the ordered ids of
+//!   the listing (at most [`SnapshotConfig::max_per_snapshot`](crate::snapshots::SnapshotConfig::max_per_snapshot), with their
+//!   keys) are kept in a [`Snapshot`](crate::snapshots::Snapshot) in query-api's memory, and the cursor
+//!   carries the snapshot's id, the offset of the next project in it, and the
+//!   keys (`score` or `last_activity_seq`, and `created_seq`) of the last
+//!   project shown. Later pages take the next ids from the snapshot and read
+//!   those documents by `_id` (current counts, frozen order; a project that
+//!   no longer matches the filter, e.g. lost a tag, is left out). Projects
+//!   proposed after the first page are not part of that paging.
+//! - **Bounded**: the cache holds at most [`SnapshotConfig::budget`](crate::snapshots::SnapshotConfig::budget) ids over
+//!   all snapshots, drops the oldest first, and forgets a snapshot after
+//!   [`SnapshotConfig::ttl`](crate::snapshots::SnapshotConfig::ttl). The ids are stored as 16-byte UUIDs with two
+//!   integer keys (32 bytes a project).
+//! - **Fallback**: when the snapshot is gone (expired, dropped, or the next
+//!   page is served by another query-api instance), or the listing is longer
+//!   than one snapshot, the cursor's keys still name a position: a new
+//!   snapshot is frozen from the projects ranked after those keys, now.
+//!   Across that one step the guarantee weakens to what a keyset gives: a
+//!   project whose key crossed the cursor's keys while paging may be shown
+//!   twice or not at all. Within every snapshot it holds.
+
+use std::{collections::HashMap, sync::Arc};
+
+use futures::TryStreamExt;
+use mongodb::{
+    Collection,
+    bson::{Bson, Document, doc},
+};
+use serde::{Deserialize, Serialize};
+use shared::readmodel::{ProjectDoc, ReadModel, SEARCH_FIELD};
+use uuid::Uuid;
+
+use crate::snapshots::{Entry, Snapshot, Snapshots};
+
+/// The order of a project listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Newest first (by `created_seq`).
+    New,
+    /// Most voted first: the sum over the project's threads of
+    /// `up_vote - down_vote`; ties newest first.
+    Top,
+    /// Latest thread activity first (a thread started, edited or voted on);
+    /// ties newest first.
+    Active,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 3] = [Sort::New, Sort::Top, Sort::Active];
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "new" => Ok(Self::New),
+            "top" => Ok(Self::Top),
+            "active" => Ok(Self::Active),
+            other => Err(format!(
+                "`{other}` is not a sort order; expected new, top or active"
+            )),
+        }
+    }
+
+    /// The field a ranked listing orders by before `created_seq`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::New => "created_seq",
+            Self::Top => "score",
+            Self::Active => "last_activity_seq",
+        }
+    }
+
+    pub fn order(self) -> Document {
+        match self {
+            Self::New => doc! {"created_seq": -1},
+            other => doc! {other.key(): -1, "created_seq": -1},
+        }
+    }
+}
+
+/// What a listing is filtered by.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectFilter {
+    /// Every one of these tags (normalised, de-duplicated).
+    pub tags: Vec<String>,
+    /// Every one of these search terms ([`shared::readmodel::search_terms`]).
+    pub terms: Vec<String>,
+}
+
+impl ProjectFilter {
+    /// The MongoDB filter: `$all` on the tag and search-prefix arrays (a
+    /// multikey index on MongoDB; kept flat, without `$and`, because the
+    /// local server plans a top-level filter in SQL but evaluates `$and` in
+    /// Python).
+    pub fn document(&self) -> Document {
+        let mut filter = Document::new();
+        if !self.tags.is_empty() {
+            filter.insert("tags", doc! {"$all": &self.tags});
+        }
+        if !self.terms.is_empty() {
+            filter.insert(SEARCH_FIELD, doc! {"$all": &self.terms});
+        }
+        filter
+    }
+
+    /// Names the filter in a cursor, so that a cursor is only used with the
+    /// listing that gave it out.
+    pub fn fingerprint(&self) -> String {
+        let mut tags = self.tags.clone();
+        tags.sort();
+        let mut terms = self.terms.clone();
+        terms.sort();
+        let canonical = format!("{}\u{1e}{}", tags.join("\u{1f}"), terms.join("\u{1f}"));
+        shared::events::digest_key(&canonical)[..12].to_owned()
+    }
+}
+
+/// A position in a listing, given out base64url-encoded as `next_cursor`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// The sort it belongs to.
+    pub o: Sort,
+    /// The fingerprint of the filter it belongs to.
+    pub f: String,
+    /// `created_seq` of the last project shown.
+    pub s: i64,
+    /// The ranking key of the last project shown, as frozen (top, active).
+    #[serde(default)]
+    pub k: i64,
+    /// The frozen ranking (top, active).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r: Option<u64>,
+    /// The offset of the next project in that ranking.
+    #[serde(default)]
+    pub i: usize,
+}
+
+/// One `find`: what the handlers run and what the explain test checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub filter: Document,
+    pub sort: Option<Document>,
+    pub projection: Option<Document>,
+    pub limit: Option<i64>,
+}
+
+impl Query {
+    pub async fn run<T>(self, collection: &Collection<T>) -> mongodb::error::Result<Vec<T>>
+    where
+        T: serde::de::DeserializeOwned + Send + Sync,
+    {
+        let mut find = collection.find(self.filter);
+        if let Some(sort) = self.sort {
+            find = find.sort(sort);
+        }
+        if let Some(projection) = self.projection {
+            find = find.projection(projection);
+        }
+        if let Some(limit) = self.limit {
+            find = find.limit(limit);
+        }
+        find.await?.try_collect().await
+    }
+
+    /// The `find` command of this query on `collection` (for `explain`).
+    pub fn command(&self, collection: &str) -> Document {
+        let mut command = doc! {"find": collection, "filter": self.filter.clone()};
+        if let Some(sort) = &self.sort {
+            command.insert("sort", sort.clone());
+        }
+        if let Some(projection) = &self.projection {
+            command.insert("projection", projection.clone());
+        }
+        if let Some(limit) = self.limit {
+            command.insert("limit", limit);
+        }
+        command
+    }
+}
+
+/// Summaries leave out the search prefixes (up to a few hundred strings).
+fn summary_projection() -> Document {
+    doc! {SEARCH_FIELD: 0}
+}
+
+/// Projects ranked after `(key, created_seq)` in `sort`.
+pub fn after(sort: Sort, key: i64, created_seq: i64) -> Document {
+    match sort {
+        Sort::New => doc! {"created_seq": {"$lt": created_seq}},
+        ranked => doc! {"$or": [
+            {ranked.key(): {"$lt": key}},
+            {ranked.key(): key, "created_seq": {"$lt": created_seq}},
+        ]},
+    }
+}
+
+fn with(mut filter: Document, extra: Document) -> Document {
+    filter.extend(extra);
+    filter
+}
+
+/// A page of `sort=new`: `limit + 1` summaries, to know whether more follow.
+pub fn newest(filter: &ProjectFilter, before: Option<i64>, limit: i64) -> Query {
+    let mut query = filter.document();
+    if let Some(created_seq) = before {
+        query = with(query, after(Sort::New, 0, created_seq));
+    }
+    Query {
+        filter: query,
+        sort: Some(Sort::New.order()),
+        projection: Some(summary_projection()),
+        limit: Some(limit + 1),
+    }
+}
+
+/// A ranking to freeze: the ids and keys of up to `max + 1` projects (one
+/// more, to know whether the listing goes on).
+pub fn ranking(sort: Sort, filter: &ProjectFilter, from: Option<(i64, i64)>, max: usize) -> Query {
+    let mut query = filter.document();
+    if let Some((key, created_seq)) = from {
+        query = with(query, after(sort, key, created_seq));
+    }
+    Query {
+        filter: query,
+        sort: Some(sort.order()),
+        projection: Some(doc! {"_id": 1, sort.key(): 1, "created_seq": 1}),
+        limit: Some(i64::try_from(max).unwrap_or(i64::MAX).saturating_add(1)),
+    }
+}
+
+/// The summaries of the given projects that still match the filter.
+pub fn by_ids(filter: &ProjectFilter, ids: &[Uuid]) -> Query {
+    let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    Query {
+        // `_id` first and at the top level: the local server then plans it
+        // with its `_id` index.
+        filter: with(doc! {"_id": {"$in": ids}}, filter.document()),
+        sort: None,
+        projection: Some(summary_projection()),
+        limit: None,
+    }
+}
+
+/// An integer however the server stored it.
+fn int(value: Option<&Bson>) -> i64 {
+    match value {
+        Some(Bson::Int64(v)) => *v,
+        Some(Bson::Int32(v)) => i64::from(*v),
+        Some(Bson::Double(v)) => *v as i64,
+        _ => 0,
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug)]
+pub struct Page {
+    pub items: Vec<ProjectDoc>,
+    pub next: Option<Cursor>,
+}
+
+/// Reads one page. `cursor` must already be checked to belong to this sort
+/// and filter.
+pub async fn page(
+    model: &ReadModel,
+    snapshots: &Snapshots,
+    sort: Sort,
+    filter: &ProjectFilter,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> mongodb::error::Result<Page> {
+    match sort {
+        Sort::New => newest_page(model, filter, cursor, limit).await,
+        ranked => ranked_page(model, snapshots, ranked, filter, cursor, limit).await,
+    }
+}
+
+async fn newest_page(
+    model: &ReadModel,
+    filter: &ProjectFilter,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> mongodb::error::Result<Page> {
+    let mut items = newest(filter, cursor.map(|c| c.s), limit)
+        .run(&model.projects)
+        .await?;
+    let next = if items.len() as i64 > limit {
+        items.truncate(usize::try_from(limit).unwrap_or(0));
+        items.last().map(|last| Cursor {
+            o: Sort::New,
+            f: filter.fingerprint(),
+            s: last.created_seq,
+            k: 0,
+            r: None,
+            i: 0,
+        })
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}
+
+/// Freezes the ranking of `sort` after `from` (from the top when `None`).
+async fn freeze(
+    model: &ReadModel,
+    snapshots: &Snapshots,
+    sort: Sort,
+    filter: &ProjectFilter,
+    from: Option<(i64, i64)>,
+) -> mongodb::error::Result<Arc<Snapshot>> {
+    let max = snapshots.config().max_per_snapshot.max(1);
+    let docs = ranking(sort, filter, from, max)
+        .run(&model.projects.clone_with_type::<Document>())
+        .await?;
+    let complete = docs.len() <= max;
+    let entries: Vec<Entry> = docs
+        .iter()
+        .take(max)
+        .filter_map(|d| {
+            Some(Entry {
+                id: Uuid::try_parse(d.get_str("_id").ok()?).ok()?,
+                key: int(d.get(sort.key())),
+                created_seq: int(d.get("created_seq")),
+            })
+        })
+        .collect();
+    let snapshot = Arc::new(Snapshot::new(sort, filter.fingerprint(), entries, complete));
+    snapshots.keep(snapshot.clone());
+    Ok(snapshot)
+}
+
+async fn ranked_page(
+    model: &ReadModel,
+    snapshots: &Snapshots,
+    sort: Sort,
+    filter: &ProjectFilter,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> mongodb::error::Result<Page> {
+    let fingerprint = filter.fingerprint();
+    let (snapshot, start) = match cursor {
+        None => (freeze(model, snapshots, sort, filter, None).await?, 0),
+        Some(cursor) => {
+            let kept = cursor.r.and_then(|id| snapshots.get(id)).filter(|s| {
+                s.sort == sort
+                    && s.filter == fingerprint
+                    && (cursor.i < s.entries.len() || s.complete)
+            });
+            match kept {
+                Some(snapshot) => {
+                    let start = cursor.i.min(snapshot.entries.len());
+                    (snapshot, start)
+                }
+                // Gone, or used up while the listing goes on: freeze what
+                // follows the last project shown.
+                None => {
+                    let from = Some((cursor.k, cursor.s));
+                    (freeze(model, snapshots, sort, filter, from).await?, 0)
+                }
+            }
+        }
+    };
+    let wanted = usize::try_from(limit).unwrap_or(0);
+    let entries = &snapshot.entries;
+    let mut items = Vec::with_capacity(wanted);
+    let mut next = start;
+    while items.len() < wanted && next < entries.len() {
+        let end = entries.len().min(next + (wanted - items.len()));
+        let ids: Vec<Uuid> = entries[next..end].iter().map(|e| e.id).collect();
+        let mut found: HashMap<String, ProjectDoc> = by_ids(filter, &ids)
+            .run(&model.projects)
+            .await?
+            .into_iter()
+            .map(|d| (d.project_id.clone(), d))
+            .collect();
+        for id in &ids {
+            if let Some(doc) = found.remove(&id.to_string()) {
+                items.push(doc);
+            }
+        }
+        next = end;
+    }
+    let more = next < entries.len() || !snapshot.complete;
+    let next = match (more, next.checked_sub(1).and_then(|i| entries.get(i))) {
+        (true, Some(last)) => Some(Cursor {
+            o: sort,
+            f: fingerprint,
+            s: last.created_seq,
+            k: last.key,
+            r: Some(snapshot.id),
+            i: next,
+        }),
+        _ => None,
+    };
+    Ok(Page { items, next })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_filter_is_flat_and_its_fingerprint_ignores_order() {
+        let a = ProjectFilter {
+            tags: vec!["clown".into(), "circus".into()],
+            terms: vec!["perf".into()],
+        };
+        assert_eq!(
+            a.document(),
+            doc! {"tags": {"$all": ["clown", "circus"]}, SEARCH_FIELD: {"$all": ["perf"]}}
+        );
+        let b = ProjectFilter {
+            tags: vec!["circus".into(), "clown".into()],
+            terms: vec!["perf".into()],
+        };
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        let c = ProjectFilter {
+            tags: vec!["circus".into()],
+            terms: vec!["clown".into(), "perf".into()],
+        };
+        assert_ne!(a.fingerprint(), c.fingerprint());
+        assert_eq!(ProjectFilter::default().document(), doc! {});
+    }
+
+    #[test]
+    fn ranked_pages_continue_after_both_keys() {
+        assert_eq!(
+            after(Sort::Top, 3, 40),
+            doc! {"$or": [{"score": {"$lt": 3_i64}}, {"score": 3_i64, "created_seq": {"$lt": 40_i64}}]}
+        );
+        assert_eq!(
+            after(Sort::New, 0, 40),
+            doc! {"created_seq": {"$lt": 40_i64}}
+        );
+        let q = ranking(Sort::Active, &ProjectFilter::default(), None, 10);
+        assert_eq!(q.limit, Some(11));
+        assert_eq!(
+            q.sort,
+            Some(doc! {"last_activity_seq": -1, "created_seq": -1})
+        );
+    }
+}
