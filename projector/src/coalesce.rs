@@ -49,28 +49,28 @@ pub fn coalesce(writes: Vec<Write>) -> Vec<Write> {
             continue;
         };
         let key = (write.collection, id);
-        if let Some(&i) = last.get(&key) {
-            if counters_only(&out[i]) && counters_only(&write) {
-                if let (Ok(inc), Some(seq)) = (
-                    write.update.get_document("$inc"),
-                    write
-                        .update
-                        .get_document("$set")
-                        .ok()
-                        .and_then(|s| s.get("seq"))
-                        .cloned(),
-                ) {
-                    let inc = inc.clone();
-                    let merged = &mut out[i];
-                    if let Ok(target) = merged.update.get_document_mut("$inc") {
-                        add(target, &inc);
-                    }
-                    if let Ok(set) = merged.update.get_document_mut("$set") {
-                        set.insert("seq", seq);
-                    }
-                    continue;
-                }
+        if let Some(&i) = last.get(&key)
+            && counters_only(&out[i])
+            && counters_only(&write)
+            && let (Ok(inc), Some(seq)) = (
+                write.update.get_document("$inc"),
+                write
+                    .update
+                    .get_document("$set")
+                    .ok()
+                    .and_then(|s| s.get("seq"))
+                    .cloned(),
+            )
+        {
+            let inc = inc.clone();
+            let merged = &mut out[i];
+            if let Ok(target) = merged.update.get_document_mut("$inc") {
+                add(target, &inc);
             }
+            if let Ok(set) = merged.update.get_document_mut("$set") {
+                set.insert("seq", seq);
+            }
+            continue;
         }
         last.insert(key, out.len());
         out.push(write);

@@ -397,12 +397,12 @@ pub async fn write_statements(model: &ReadModel, writes: &[Write]) -> Result<(),
                 .run_command(doc! {"update": collection.as_str(), "updates": chunk.to_vec(), "ordered": true})
                 .await
                 .map_err(|e| classify(e, &format!("update of {collection}")))?;
-            if let Ok(errors) = reply.get_array("writeErrors") {
-                if !errors.is_empty() {
-                    return Err(WriteFailure::Rejected(anyhow::anyhow!(
-                        "update of {collection} refused: {errors:?}"
-                    )));
-                }
+            if let Ok(errors) = reply.get_array("writeErrors")
+                && !errors.is_empty()
+            {
+                return Err(WriteFailure::Rejected(anyhow::anyhow!(
+                    "update of {collection} refused: {errors:?}"
+                )));
             }
         }
     }
@@ -798,10 +798,10 @@ pub async fn announce(client: &async_nats::Client, subjects: &Subjects, status: 
         stream_last: status.stream_last.load(Ordering::Relaxed),
         generation: status.generation.load(Ordering::Relaxed),
     };
-    if let Ok(payload) = serde_json::to_vec(&announcement) {
-        if let Err(err) = client.publish(subjects.position(), payload.into()).await {
-            tracing::debug!(%err, "cannot announce the position");
-        }
+    if let Ok(payload) = serde_json::to_vec(&announcement)
+        && let Err(err) = client.publish(subjects.position(), payload.into()).await
+    {
+        tracing::debug!(%err, "cannot announce the position");
     }
 }
 
