@@ -53,10 +53,13 @@ pub async fn connect(
             if let Some((cert, key)) = security.tls_client {
                 options = options.add_client_certificate(cert, key);
             }
-            options
-                .connect(url.as_str())
-                .await
-                .map_err(|e| e.to_string())
+            // FLOW_NATS_URL may list the servers of a cluster, comma-separated.
+            let servers: Vec<&str> = url
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .collect();
+            options.connect(servers).await.map_err(|e| e.to_string())
         }
     })
     .await

@@ -74,6 +74,65 @@ where
     }
 }
 
+/// Every log line of the services run in-process goes through a writer that
+/// looks for the secrets the tests use; [`System::stop`] fails the test when
+/// one was ever logged, so the whole suite is checked.
+pub mod secrets {
+    use std::{
+        io::Write,
+        sync::{Mutex, OnceLock},
+    };
+
+    /// The secrets of the test suite: the JWT secret and the NATS passwords.
+    pub const SECRETS: &[&str] = &[
+        shared::testkit::TEST_JWT_SECRET,
+        "command-secret-7f3a",
+        "projector-secret-91bc",
+        "query-secret-2d44",
+    ];
+
+    static LEAKS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    struct Scanner;
+
+    impl Write for Scanner {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let line = String::from_utf8_lossy(buf);
+            if SECRETS.iter().any(|s| line.contains(s)) {
+                if let Ok(mut leaks) = LEAKS.lock() {
+                    leaks.push(line.into_owned());
+                }
+            }
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Installs the scanning log subscriber once per test binary.
+    pub fn capture() {
+        static INSTALLED: OnceLock<()> = OnceLock::new();
+        INSTALLED.get_or_init(|| {
+            let filter = tracing_subscriber::EnvFilter::new(
+                "info,shared=debug,command_api=debug,projector=debug,query_api=debug,tower_http=debug,async_nats=debug",
+            );
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(|| Scanner)
+                .json()
+                .try_init();
+        });
+    }
+
+    /// Fails if any log line so far carried a secret.
+    pub fn assert_none_logged() {
+        let leaks = LEAKS.lock().map(|l| l.clone()).unwrap_or_default();
+        assert!(leaks.is_empty(), "secrets were logged: {leaks:?}");
+    }
+}
+
 impl System {
     /// The three services.
     pub async fn start() -> Self {
@@ -117,6 +176,32 @@ impl System {
         command_nats: shared::config::NatsConfig,
         configure: impl FnOnce(&mut query_api::Config),
     ) -> Self {
+        Self::build_full(
+            env,
+            command_nats,
+            shared::protect::HttpConfig::default(),
+            configure,
+        )
+        .await
+    }
+
+    /// The three services with CORS, rate limits and timeouts as given.
+    pub async fn start_with_http(http: shared::protect::HttpConfig) -> Self {
+        let env = TestEnv::new();
+        let nats = env.nats.clone();
+        let query_http = http.clone();
+        let mut system = Self::build_full(env, nats, http, |config| config.http = query_http).await;
+        system.start_projector().await;
+        system
+    }
+
+    async fn build_full(
+        env: TestEnv,
+        command_nats: shared::config::NatsConfig,
+        http: shared::protect::HttpConfig,
+        configure: impl FnOnce(&mut query_api::Config),
+    ) -> Self {
+        secrets::capture();
         let (command_listener, command_addr) = listener().await;
         let command_config = command_api::Config {
             addr: command_addr,
@@ -124,7 +209,7 @@ impl System {
             jwt_secret: env.jwt_secret.clone(),
             banned_words: BannedWords::default(),
             startup_timeout: Duration::from_secs(20),
-            http: shared::protect::HttpConfig::default(),
+            http,
         };
         let command = command_api::App::build(command_config, command_listener)
             .await
@@ -190,6 +275,7 @@ impl System {
         for app in self.others.drain(..) {
             app.stop().await;
         }
+        secrets::assert_none_logged();
     }
 
     /// Sends a control request to the running projector (as the `projector`
@@ -215,6 +301,19 @@ impl System {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("a body");
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in secrets::SECRETS {
+            assert!(
+                !text.contains(secret),
+                "a response carries a secret: {text}"
+            );
+            for value in headers.values() {
+                assert!(
+                    !String::from_utf8_lossy(value.as_bytes()).contains(secret),
+                    "a response header carries a secret"
+                );
+            }
+        }
         let body = if bytes.is_empty() {
             Value::Null
         } else {
@@ -300,9 +399,8 @@ impl System {
     }
 
     pub async fn jetstream(&self) -> (async_nats::Client, jetstream::Context) {
-        let client = async_nats::connect(&self.env.nats.url)
-            .await
-            .expect("connects");
+        let servers: Vec<&str> = self.env.nats.url.split(',').collect();
+        let client = async_nats::connect(servers).await.expect("connects");
         let js = jetstream::new(client.clone());
         (client, js)
     }

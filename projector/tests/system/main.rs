@@ -1,5 +1,6 @@
 //! The whole system over HTTP, on real NATS and MongoDB-compatible servers.
 
+mod cluster;
 mod contract_errors;
 mod crash;
 mod discussions;

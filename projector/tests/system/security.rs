@@ -319,3 +319,89 @@ async fn the_whole_system_runs_over_tls_with_one_user_per_service() {
     assert_eq!(shown.body["up_vote"], 1);
     system.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_per_user_and_anonymous_reads_are_rate_limited_and_cors_follows_the_allow_list() {
+    let http = shared::protect::HttpConfig {
+        cors_origins: vec!["https://app.example".into()],
+        request_timeout: Duration::from_secs(10),
+        rate_per_second: 0.5,
+        rate_burst: 2.0,
+    };
+    let system = System::start_with_http(http).await;
+    let body = |name: &str| serde_json::json!({"project_name": name, "tagline": "t", "problems": ["p"], "solutions": ["s"]});
+    assert_eq!(
+        system
+            .post("/projects/propose", "alice", body("a1"))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        system
+            .post("/projects/propose", "alice", body("a2"))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let limited = system.post("/projects/propose", "alice", body("a3")).await;
+    assert_eq!(
+        limited.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{:?}",
+        limited.body
+    );
+    assert_eq!(
+        limited.header("content-type"),
+        Some("application/problem+json")
+    );
+    let retry: u64 = limited
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
+    assert!((1..=2).contains(&retry), "{retry}");
+    assert_eq!(
+        system
+            .post("/projects/propose", "bob", body("b1"))
+            .await
+            .status,
+        StatusCode::CREATED,
+        "other users are not limited"
+    );
+
+    for _ in 0..2 {
+        assert_eq!(system.get("/projects").await.status, StatusCode::OK);
+    }
+    let limited = system.get("/projects").await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.header("retry-after").is_some());
+    assert_eq!(
+        system.get("/healthz").await.status,
+        StatusCode::OK,
+        "health checks are never limited"
+    );
+
+    let preflight = |origin: &'static str| {
+        system
+            .http
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/projects/propose", system.command),
+            )
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization, content-type",
+            )
+    };
+    let allowed = system.send(preflight("https://app.example")).await;
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    let refused = system.send(preflight("https://evil.example")).await;
+    assert_eq!(refused.header("access-control-allow-origin"), None);
+    system.stop().await;
+}
