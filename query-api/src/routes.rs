@@ -63,8 +63,12 @@ fn search(raw: Option<&str>, errors: &mut Errors) -> Vec<String> {
     terms
 }
 
-/// `GET /projects`: newest, top or most active first, filtered by tags and a
-/// search; see [`crate::listing`] for how paging stays exact.
+/// Lists projects: newest, most voted or most active first.
+///
+/// Filtered by tags (all must match) and a search over names and taglines.
+/// Paging with `next_cursor` never repeats a project and never leaves out one
+/// that existed when the first page was read, while projects and votes arrive.
+// How: see `crate::listing`.
 #[utoipa::path(
     get,
     path = "/projects",
@@ -145,7 +149,7 @@ pub(crate) async fn list_projects(
     }))
 }
 
-/// `GET /projects/{id}`: the project with its proposer.
+/// A project, with its proposer.
 #[utoipa::path(
     get,
     path = "/projects/{project_id}",
@@ -233,7 +237,7 @@ pub fn threads_query(
     }
 }
 
-/// `GET /projects/{id}/threads`: the project's top-level threads.
+/// Lists a project's top-level threads.
 #[utoipa::path(
     get,
     path = "/projects/{project_id}/threads",
@@ -325,7 +329,7 @@ pub fn replies_query(thread_id: ThreadId) -> Query {
     }
 }
 
-/// `GET /threads/{id}`: the thread with its replies.
+/// A thread, with its replies.
 #[utoipa::path(
     get,
     path = "/threads/{thread_id}",
@@ -372,7 +376,7 @@ pub fn tags_query(limit: Option<i64>) -> Query {
 /// At most this many tags with `limit`.
 pub const MAX_TAGS_LIMIT: i64 = 1_000;
 
-/// `GET /tags`: every tag with its project count, most used first.
+/// Every tag with the number of projects carrying it, most used first.
 #[utoipa::path(
     get,
     path = "/tags",

@@ -214,12 +214,15 @@ pub struct Moderated {
     pub consistency_token: String,
 }
 
-/// Documentation only: served by [`shared::http::ops_router`].
+// The operational routes are served by `shared::http::ops_router`; these
+// functions only document them.
+
+/// Liveness.
 #[utoipa::path(get, path = "/healthz", tag = "operations", security(()), responses((status = 200, description = "The service is alive.")))]
 #[allow(dead_code)]
 fn healthz() {}
 
-/// Documentation only: served by [`shared::http::ops_router`].
+/// Readiness.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -233,12 +236,12 @@ fn healthz() {}
 #[allow(dead_code)]
 fn readyz() {}
 
-/// Documentation only: served by [`shared::http::ops_router`].
+/// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", tag = "operations", security(()), responses((status = 200, description = "Prometheus metrics (OpenMetrics text).", content_type = "application/openmetrics-text")))]
 #[allow(dead_code)]
 fn metrics() {}
 
-/// Documentation only: served by [`serve`].
+/// This OpenAPI document.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", security(()), responses((status = 200, description = "This document.", content_type = "application/json")))]
 #[allow(dead_code)]
 fn openapi_json() {}
@@ -318,6 +321,33 @@ mod tests {
             .parse()
             .expect("valid");
         assert_eq!(parsed.reason.as_deref(), Some("fine"));
+    }
+
+    fn refs(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    match (key.as_str(), v) {
+                        ("$ref", serde_json::Value::String(r)) => found.push(r.clone()),
+                        _ => refs(v, found),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| refs(i, found)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let doc: serde_json::Value = serde_json::from_str(document()).expect("JSON");
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(!found.is_empty());
+        for r in found {
+            let name = r.trim_start_matches("#/components/schemas/");
+            assert!(doc["components"]["schemas"][name].is_object(), "{r}");
+        }
     }
 
     #[test]

@@ -158,8 +158,9 @@ pub(crate) async fn edit_thread(
     .await
 }
 
-/// Sets or withdraws the caller's vote. The vote's own subject, written with
-/// its expected last sequence, makes one vote per user and thread.
+/// Sets or withdraws the caller's vote.
+// The vote's own subject, written with its expected last sequence, makes one
+// vote per user and thread.
 #[utoipa::path(
     put,
     path = "/threads/{thread_id}/vote",
