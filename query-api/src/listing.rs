@@ -341,9 +341,12 @@ async fn freeze(
             })
         })
         .collect();
-    let snapshot = Arc::new(Snapshot::new(sort, filter.fingerprint(), entries, complete));
-    snapshots.keep(snapshot.clone());
-    Ok(snapshot)
+    Ok(Arc::new(Snapshot::new(
+        sort,
+        filter.fingerprint(),
+        entries,
+        complete,
+    )))
 }
 
 async fn ranked_page(
@@ -355,8 +358,8 @@ async fn ranked_page(
     limit: i64,
 ) -> mongodb::error::Result<Page> {
     let fingerprint = filter.fingerprint();
-    let (snapshot, start) = match cursor {
-        None => (freeze(model, snapshots, sort, filter, None).await?, 0),
+    let (snapshot, start, fresh) = match cursor {
+        None => (freeze(model, snapshots, sort, filter, None).await?, 0, true),
         Some(cursor) => {
             let kept = cursor.r.and_then(|id| snapshots.get(id)).filter(|s| {
                 s.sort == sort
@@ -366,13 +369,13 @@ async fn ranked_page(
             match kept {
                 Some(snapshot) => {
                     let start = cursor.i.min(snapshot.entries.len());
-                    (snapshot, start)
+                    (snapshot, start, false)
                 }
                 // Gone, or used up while the listing goes on: freeze what
                 // follows the last project shown.
                 None => {
                     let from = Some((cursor.k, cursor.s));
-                    (freeze(model, snapshots, sort, filter, from).await?, 0)
+                    (freeze(model, snapshots, sort, filter, from).await?, 0, true)
                 }
             }
         }
@@ -396,6 +399,11 @@ async fn ranked_page(
             }
         }
         next = end;
+    }
+    // Kept only when a later page will read it: a listing that fits on one
+    // page (or a polled first page of one) does not churn the cache.
+    if fresh && next < entries.len() {
+        snapshots.keep(snapshot.clone());
     }
     let more = next < entries.len() || !snapshot.complete;
     let next = match (more, next.checked_sub(1).and_then(|i| entries.get(i))) {
