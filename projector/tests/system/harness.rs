@@ -98,10 +98,10 @@ pub mod secrets {
     impl Write for Scanner {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
             let line = String::from_utf8_lossy(buf);
-            if SECRETS.iter().any(|s| line.contains(s)) {
-                if let Ok(mut leaks) = LEAKS.lock() {
-                    leaks.push(line.into_owned());
-                }
+            if SECRETS.iter().any(|s| line.contains(s))
+                && let Ok(mut leaks) = LEAKS.lock()
+            {
+                leaks.push(line.into_owned());
             }
             Ok(buf.len())
         }
