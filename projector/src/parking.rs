@@ -111,6 +111,52 @@ impl Blocked {
             .copied()
     }
 
+    /// Parks an event behind an earlier parked one if it touches a blocked document.
+    pub fn park_if_behind(
+        &mut self,
+        seq: u64,
+        subject: &str,
+        writes: &[Write],
+    ) -> Option<ParkedEvent> {
+        if self.by.is_empty() {
+            return None;
+        }
+        let touched: Vec<String> = writes.iter().filter_map(doc_key).collect();
+        let root = self.blocking(&touched)?;
+        Some(self.park(
+            seq,
+            subject,
+            writes,
+            Some(root),
+            format!("waits behind parked event {root}"),
+        ))
+    }
+
+    /// Parks an event: the documents it would create or set wait behind it
+    /// (or behind `behind`, the parked event it already waits for).
+    pub fn park(
+        &mut self,
+        seq: u64,
+        subject: &str,
+        writes: &[Write],
+        behind: Option<u64>,
+        error: String,
+    ) -> ParkedEvent {
+        let blocks: Vec<String> = writes
+            .iter()
+            .filter(|w| is_ordered(w))
+            .filter_map(doc_key)
+            .collect();
+        self.block(&blocks, behind.unwrap_or(seq));
+        ParkedEvent {
+            seq,
+            subject: subject.to_owned(),
+            error,
+            behind,
+            blocks,
+        }
+    }
+
     pub fn block(&mut self, keys: &[String], root: u64) {
         for key in keys {
             self.by.entry(key.clone()).or_insert(root);

@@ -137,18 +137,7 @@ impl Rebuilder {
             let live = self.status.position.load(Ordering::Relaxed);
             if pending.front().is_none_or(|d| d.seq <= live) {
                 match tokio::time::timeout(Duration::from_millis(500), chunks.next()).await {
-                    Ok(Some(chunk)) => {
-                        for message in chunk {
-                            let message = message?;
-                            let info = message.info().map_err(|e| anyhow::anyhow!("{e}"))?;
-                            pending.push_back(Delivered {
-                                seq: info.stream_sequence,
-                                subject: message.subject.to_string(),
-                                payload: message.payload.clone(),
-                                stored_ms: 0,
-                            });
-                        }
-                    }
+                    Ok(Some(chunk)) => queue(&mut pending, chunk)?,
                     Ok(None) => anyhow::bail!("the stream ended while rebuilding"),
                     Err(_) => {}
                 }
@@ -187,16 +176,7 @@ impl Rebuilder {
                         anyhow::anyhow!("the stream stopped delivering while handing over")
                     })?
                     .ok_or_else(|| anyhow::anyhow!("the stream ended while handing over"))?;
-                for message in chunk {
-                    let message = message?;
-                    let info = message.info().map_err(|e| anyhow::anyhow!("{e}"))?;
-                    pending.push_back(Delivered {
-                        seq: info.stream_sequence,
-                        subject: message.subject.to_string(),
-                        payload: message.payload.clone(),
-                        stored_ms: 0,
-                    });
-                }
+                queue(&mut pending, chunk)?;
             }
             let ready = drain_upto(&mut pending, live_position);
             if ready.is_empty() && pending.front().is_some_and(|d| d.seq > live_position) {
@@ -265,6 +245,24 @@ impl Rebuilder {
             }
         }
     }
+}
+
+/// Queues a chunk of the ordered consumer's messages.
+fn queue<E: std::fmt::Display + Send + Sync + 'static>(
+    pending: &mut VecDeque<Delivered>,
+    chunk: Vec<Result<jetstream::Message, E>>,
+) -> anyhow::Result<()> {
+    for message in chunk {
+        let message = message.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let info = message.info().map_err(|e| anyhow::anyhow!("{e}"))?;
+        pending.push_back(Delivered {
+            seq: info.stream_sequence,
+            subject: message.subject.to_string(),
+            payload: message.payload.clone(),
+            stored_ms: 0,
+        });
+    }
+    Ok(())
 }
 
 fn drain_upto(pending: &mut VecDeque<Delivered>, upto: u64) -> Vec<Delivered> {

@@ -211,25 +211,12 @@ impl Projection {
                 }
             };
             let event_writes = writes(event.seq as i64, &envelope);
-            if !self.blocked.is_empty() {
-                let touched: Vec<String> =
-                    event_writes.iter().filter_map(parking::doc_key).collect();
-                if let Some(root) = self.blocked.blocking(&touched) {
-                    let blocks: Vec<String> = event_writes
-                        .iter()
-                        .filter(|w| parking::is_ordered(w))
-                        .filter_map(parking::doc_key)
-                        .collect();
-                    self.blocked.block(&blocks, root);
-                    plan.parked.push(ParkedEvent {
-                        seq: event.seq,
-                        subject: event.subject.clone(),
-                        error: format!("waits behind parked event {root}"),
-                        behind: Some(root),
-                        blocks,
-                    });
-                    continue;
-                }
+            if let Some(parked) =
+                self.blocked
+                    .park_if_behind(event.seq, &event.subject, &event_writes)
+            {
+                plan.parked.push(parked);
+                continue;
             }
             plan.events
                 .push((event.seq, event.subject.clone(), event_writes));
@@ -322,21 +309,8 @@ impl Projection {
             position: plan.position,
         };
         for (seq, subject, event_writes) in plan.events {
-            let touched: Vec<String> = event_writes.iter().filter_map(parking::doc_key).collect();
-            if let Some(root) = self.blocked.blocking(&touched) {
-                let blocks: Vec<String> = event_writes
-                    .iter()
-                    .filter(|w| parking::is_ordered(w))
-                    .filter_map(parking::doc_key)
-                    .collect();
-                self.blocked.block(&blocks, root);
-                kept.parked.push(ParkedEvent {
-                    seq,
-                    subject,
-                    error: format!("waits behind parked event {root}"),
-                    behind: Some(root),
-                    blocks,
-                });
+            if let Some(parked) = self.blocked.park_if_behind(seq, &subject, &event_writes) {
+                kept.parked.push(parked);
                 continue;
             }
             match write_statements(&self.model, &event_writes).await {
@@ -347,19 +321,10 @@ impl Projection {
                         error = format!("{err:#}"),
                         "event parked after repeated refusals"
                     );
-                    let blocks: Vec<String> = event_writes
-                        .iter()
-                        .filter(|w| parking::is_ordered(w))
-                        .filter_map(parking::doc_key)
-                        .collect();
-                    self.blocked.block(&blocks, seq);
-                    kept.parked.push(ParkedEvent {
-                        seq,
-                        subject,
-                        error: format!("{err:#}"),
-                        behind: None,
-                        blocks,
-                    });
+                    let parked =
+                        self.blocked
+                            .park(seq, &subject, &event_writes, None, format!("{err:#}"));
+                    kept.parked.push(parked);
                 }
                 Err(unavailable) => return Err(unavailable),
             }

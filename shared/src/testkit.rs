@@ -41,7 +41,14 @@ pub struct Servers {
 pub fn tools_bin() -> PathBuf {
     std::env::var_os("FLOW_TOOLS_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/bin"))
+        .unwrap_or_else(|| {
+            // The crate under test (set by cargo when it runs tests) is one
+            // level below the workspace root.
+            let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+            crate_dir.join("../.tools/bin")
+        })
 }
 
 fn tool(name: &str) -> PathBuf {

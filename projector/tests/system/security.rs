@@ -110,7 +110,10 @@ struct SecureNats {
 fn secure_nats() -> SecureNats {
     let dir = std::env::temp_dir().join(format!("flow-tls-{}", uuid::Uuid::now_v7()));
     certificates(&dir);
-    let auth = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/nats/auth.conf");
+    let auth = std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../deploy/nats/auth.conf");
     let config = format!(
         "tls {{\n  cert_file: \"{dir}/server.crt\"\n  key_file: \"{dir}/server.key\"\n  timeout: 2\n}}\ninclude ./auth.conf\n",
         dir = dir.display(),
