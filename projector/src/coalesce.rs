@@ -1,5 +1,5 @@
-//! Coalescing a batch's writes: consecutive counter updates of one document
-//! (many votes on one thread) become one statement.
+//! Coalescing a batch's writes: consecutive commuting updates of one
+//! document (many votes on one thread or project) become one statement.
 //!
 //! A merged statement keeps the guard of its first event and sets `seq` to
 //! its last; it is atomic on one document, so the document has either all of
@@ -9,15 +9,18 @@
 
 use std::collections::HashMap;
 
-use mongodb::bson::{Bson, Document};
+use mongodb::bson::{Bson, Document, doc};
 
 use crate::projection::Write;
 
-/// Whether a write only adds to counters (`$inc`, plus `$set: {seq}`).
-fn counters_only(write: &Write) -> bool {
+/// Whether a write commutes with others of its kind: it only adds to
+/// counters (`$inc`) and raises values (`$max`), besides `$set: {seq}`.
+fn commutes(write: &Write) -> bool {
     !write.upsert
-        && write.update.keys().all(|k| k == "$inc" || k == "$set")
-        && write.update.get_document("$inc").is_ok()
+        && write
+            .update
+            .keys()
+            .all(|k| k == "$inc" || k == "$max" || k == "$set")
         && write
             .update
             .get_document("$set")
@@ -30,10 +33,53 @@ fn add(into: &mut Document, from: &Document) {
         let sum = match (into.get(field), value) {
             (Some(Bson::Int64(a)), Bson::Int64(b)) => Bson::Int64(a + b),
             (Some(Bson::Int32(a)), Bson::Int32(b)) => Bson::Int64(i64::from(*a) + i64::from(*b)),
-            (None, v) => v.clone(),
             (Some(a), _) => a.clone(),
+            (None, v) => v.clone(),
         };
         into.insert(field.clone(), sum);
+    }
+}
+
+fn raise(into: &mut Document, from: &Document) {
+    for (field, value) in from {
+        let higher = match (into.get(field), value) {
+            (Some(Bson::Int64(a)), Bson::Int64(b)) => Bson::Int64(*a.max(b)),
+            (Some(Bson::String(a)), Bson::String(b)) => Bson::String(a.max(b).clone()),
+            (_, v) => v.clone(),
+        };
+        into.insert(field.clone(), higher);
+    }
+}
+
+type Combine = fn(&mut Document, &Document);
+
+/// Folds `write` into `merged` (both commuting writes of one document).
+fn merge(merged: &mut Write, write: &Write) {
+    let combiners: [(&str, Combine); 2] = [("$inc", add), ("$max", raise)];
+    for (operator, combine) in combiners {
+        if let Ok(fields) = write.update.get_document(operator) {
+            match merged.update.get_document_mut(operator) {
+                Ok(target) => combine(target, fields),
+                Err(_) => {
+                    merged.update.insert(operator, fields.clone());
+                }
+            }
+        }
+    }
+    if let Some(seq) = write
+        .update
+        .get_document("$set")
+        .ok()
+        .and_then(|s| s.get("seq"))
+    {
+        match merged.update.get_document_mut("$set") {
+            Ok(set) => {
+                set.insert("seq", seq.clone());
+            }
+            Err(_) => {
+                merged.update.insert("$set", doc! {"seq": seq.clone()});
+            }
+        }
     }
 }
 
@@ -50,26 +96,10 @@ pub fn coalesce(writes: Vec<Write>) -> Vec<Write> {
         };
         let key = (write.collection, id);
         if let Some(&i) = last.get(&key)
-            && counters_only(&out[i])
-            && counters_only(&write)
-            && let (Ok(inc), Some(seq)) = (
-                write.update.get_document("$inc"),
-                write
-                    .update
-                    .get_document("$set")
-                    .ok()
-                    .and_then(|s| s.get("seq"))
-                    .cloned(),
-            )
+            && commutes(&out[i])
+            && commutes(&write)
         {
-            let inc = inc.clone();
-            let merged = &mut out[i];
-            if let Ok(target) = merged.update.get_document_mut("$inc") {
-                add(target, &inc);
-            }
-            if let Ok(set) = merged.update.get_document_mut("$set") {
-                set.insert("seq", seq);
-            }
+            merge(&mut out[i], &write);
             continue;
         }
         last.insert(key, out.len());
@@ -81,7 +111,6 @@ pub fn coalesce(writes: Vec<Write>) -> Vec<Write> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mongodb::bson::doc;
 
     fn vote(id: &str, seq: i64, up: i64) -> Write {
         Write {
@@ -109,7 +138,23 @@ mod tests {
     }
 
     #[test]
-    fn a_non_counter_write_in_between_is_not_merged_across() {
+    fn raised_values_keep_the_highest() {
+        let activity = |seq: i64, at: &str| Write {
+            collection: "projects",
+            filter: doc! {"_id": "p", "seq": {"$lt": seq}},
+            update: doc! {"$inc": {"score": 1_i64}, "$max": {"last_activity_seq": seq, "last_activity_at": at}, "$set": {"seq": seq}},
+            upsert: false,
+        };
+        let merged = coalesce(vec![activity(5, "2026-01-02"), activity(6, "2026-01-01")]);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(
+            merged[0].update,
+            doc! {"$inc": {"score": 2_i64}, "$max": {"last_activity_seq": 6_i64, "last_activity_at": "2026-01-02"}, "$set": {"seq": 6_i64}}
+        );
+    }
+
+    #[test]
+    fn a_non_commuting_write_in_between_is_not_merged_across() {
         let edit = Write {
             collection: "threads",
             filter: doc! {"_id": "a", "seq": {"$lt": 11_i64}},

@@ -30,7 +30,10 @@ pub fn is_ordered(write: &Write) -> bool {
             .get_document("$set")
             .map(|set| set.keys().any(|k| k != "seq"))
             .unwrap_or(false)
-        || write.update.keys().any(|k| k != "$set" && k != "$inc")
+        || write
+            .update
+            .keys()
+            .any(|k| k != "$set" && k != "$inc" && k != "$max")
 }
 
 /// The documents an event on `subject` touches when its payload cannot be read.
@@ -203,7 +206,14 @@ pub fn unguarded(mut write: Write) -> Write {
         write.update.remove("$set");
     }
     if let Some(seq) = seq {
-        write.update.insert("$max", doc! {"seq": seq});
+        match write.update.get_document_mut("$max") {
+            Ok(max) => {
+                max.insert("seq", seq);
+            }
+            Err(_) => {
+                write.update.insert("$max", doc! {"seq": seq});
+            }
+        }
     }
     write
 }
@@ -217,6 +227,20 @@ mod tests {
         assert_eq!(subject_keys("flow.evt.project.abc"), ["projects/abc"]);
         assert_eq!(subject_keys("t1.x.evt.vote.th1.u9"), ["threads/th1"]);
         assert!(subject_keys("flow.evt.name.k").is_empty());
+    }
+
+    #[test]
+    fn unguarded_writes_keep_their_own_max() {
+        let write = Write {
+            collection: PROJECTS,
+            filter: doc! {"_id": "p", "seq": {"$lt": 4_i64}},
+            update: doc! {"$max": {"last_activity_seq": 4_i64}, "$set": {"seq": 4_i64}},
+            upsert: false,
+        };
+        assert_eq!(
+            unguarded(write).update,
+            doc! {"$max": {"last_activity_seq": 4_i64, "seq": 4_i64}}
+        );
     }
 
     #[test]

@@ -84,7 +84,8 @@ fn count_tags(writes: &mut Vec<Write>, tags: &[shared::domain::Tag], seq: i64, d
 }
 
 /// A thread of the project was started, edited or voted on: the project
-/// moves up in `sort=active`.
+/// moves up in `sort=active`. `$max`, so that the order in which such updates
+/// land (a coalesced batch, a retried parked event) does not matter.
 fn activity(envelope: &Envelope, seq: i64) -> Document {
     doc! {"last_activity_seq": seq, "last_activity_at": timestamp(envelope)}
 }
@@ -180,7 +181,7 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
                 seq,
                 doc! {
                     "$inc": {"thread_count": 1_i64, "problem_count": problems, "solution_count": solutions},
-                    "$set": activity(envelope, seq),
+                    "$max": activity(envelope, seq),
                 },
             ));
             if let Some(parent) = parent_thread_id {
@@ -212,7 +213,7 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
                 PROJECTS,
                 project_id.to_string(),
                 seq,
-                doc! {"$set": activity(envelope, seq)},
+                doc! {"$max": activity(envelope, seq)},
             ),
         ],
         Event::ThreadModerated {
@@ -242,7 +243,7 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
                     PROJECTS,
                     project_id.to_string(),
                     seq,
-                    doc! {"$inc": {"score": up - down}, "$set": activity(envelope, seq)},
+                    doc! {"$inc": {"score": up - down}, "$max": activity(envelope, seq)},
                 ),
             ]
         }
@@ -293,7 +294,8 @@ mod tests {
             writes[1].update,
             doc! {
                 "$inc": {"score": -2_i64},
-                "$set": {"last_activity_seq": 42_i64, "last_activity_at": "1970-01-01T00:00:00Z", "seq": 42_i64},
+                "$max": {"last_activity_seq": 42_i64, "last_activity_at": "1970-01-01T00:00:00Z"},
+                "$set": {"seq": 42_i64},
             }
         );
         assert_every_update_is_guarded(&writes, 42);
@@ -432,8 +434,8 @@ mod tests {
         assert!(edited.iter().any(|w| {
             w.collection == PROJECTS
                 && w.update
-                    .get_document("$set")
-                    .expect("set")
+                    .get_document("$max")
+                    .expect("max")
                     .get_i64("last_activity_seq")
                     == Ok(20)
         }));

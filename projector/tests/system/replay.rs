@@ -112,8 +112,9 @@ async fn killed_three_times_during_a_workload_the_read_model_still_verifies() {
     let killer = async {
         for round in 0..3u64 {
             let mut projector = projector_process(&system);
-            // Let it apply for a while: a different point each round.
-            tokio::time::sleep(Duration::from_millis(300 + round * 250)).await;
+            // Let it apply for a while: a random point each round.
+            let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) * 3;
+            tokio::time::sleep(Duration::from_millis(150 + round * 100 + jitter)).await;
             projector.start_kill().expect("SIGKILL");
             projector.wait().await.expect("reaped");
         }
