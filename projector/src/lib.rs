@@ -37,7 +37,7 @@ pub struct Config {
     pub addr: SocketAddr,
     pub nats: NatsConfig,
     pub mongo: MongoConfig,
-    /// `FLOW_PROJECTOR_BATCH` (events per batch, default 500),
+    /// `FLOW_PROJECTOR_BATCH` (events per batch, default 1 000),
     /// `FLOW_PROJECTOR_MAX_ATTEMPTS` (before a refused event is parked, default 5),
     /// `FLOW_PROJECTOR_MAX_SCHEMA_VERSION` (newest event schema accepted,
     /// default the one this build writes).

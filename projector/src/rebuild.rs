@@ -47,7 +47,7 @@ impl Kind {
 const SCRATCH_BASE: u64 = 1_000_000;
 /// How long the old generation stays after a switch, for reads in flight.
 pub const DROP_GRACE: Duration = Duration::from_secs(10);
-const REBUILD_BATCH: usize = 5_000;
+const REBUILD_BATCH: usize = 10_000;
 
 pub struct Rebuilder {
     pub stream: jetstream::stream::Stream,
@@ -117,6 +117,8 @@ impl Rebuilder {
             ..self.settings
         };
         let mut projection = Projection::open(model.clone(), settings).await?;
+        // A fresh generation: nothing was written in other batch boundaries.
+        projection.coalesce_after = 0;
         let started = Instant::now();
         self.progress(kind, generation, 0, started, "building");
 

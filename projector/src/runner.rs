@@ -46,7 +46,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            batch_size: 500,
+            batch_size: 1_000,
             max_attempts: 5,
             max_schema_version: shared::events::SCHEMA_VERSION,
         }
@@ -161,17 +161,31 @@ pub struct Projection {
 impl Projection {
     pub async fn open(model: ReadModel, settings: Settings) -> anyhow::Result<Self> {
         let blocked = parking::load_blocked(&model).await?;
-        let intent = model
+        // A run writes at most one batch beyond the position it records, so
+        // an earlier run may have written up to its batch size past it, in its
+        // own batch boundaries. Every run records its batch size before its
+        // first batch; until the position passes that region, nothing is
+        // coalesced.
+        let state = model
             .state
-            .find_one(doc! {"_id": model.position_id()})
-            .await?
-            .and_then(|d| d.get("applying").map(shared::readmodel::bson_u64))
-            .unwrap_or(0);
+            .find_one_and_update(
+                doc! {"_id": model.position_id()},
+                doc! {"$max": {"max_batch": settings.batch_size as i64}},
+            )
+            .upsert(true)
+            .await?;
+        let field = |name: &str| {
+            state
+                .as_ref()
+                .and_then(|d| d.get(name).map(shared::readmodel::bson_u64))
+                .unwrap_or(0)
+        };
+        let coalesce_after = field("position") + field("max_batch").max(settings.batch_size as u64);
         Ok(Self {
             model,
             blocked,
             settings,
-            coalesce_after: intent,
+            coalesce_after,
         })
     }
 
@@ -249,11 +263,6 @@ impl Projection {
                 .collect();
             let statements = if coalescing { coalesce(all) } else { all };
             let result = async {
-                if coalescing && plan.events.len() > 1 {
-                    // Record how far this batch may write, so that a restart
-                    // within it does not coalesce across other boundaries.
-                    self.record_intent(plan.position).await?;
-                }
                 write_statements(&self.model, &statements).await?;
                 write_parked(&self.model, &plan.parked).await?;
                 write_position(&self.model, plan.position).await
@@ -330,19 +339,6 @@ impl Projection {
             }
         }
         Ok(kept)
-    }
-
-    async fn record_intent(&self, upto: u64) -> Result<(), WriteFailure> {
-        self.model
-            .state
-            .update_one(
-                doc! {"_id": self.model.position_id()},
-                doc! {"$max": {"applying": upto as i64}},
-            )
-            .upsert(true)
-            .await
-            .map(|_| ())
-            .map_err(|e| classify(e, "cannot record the batch intent"))
     }
 }
 
