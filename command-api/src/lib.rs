@@ -1,6 +1,7 @@
 //! command-api: validates writes, decides them against the current state of
 //! their aggregate, and answers once JetStream has stored the events.
 
+pub mod cache;
 pub mod idempotency;
 pub mod moderator;
 pub mod routes;
@@ -12,7 +13,7 @@ use axum::extract::FromRef;
 use shared::{
     auth::Jwt,
     config::{self, Environment, NatsConfig, SecretString},
-    domain::thread::BannedWords,
+    domain::{Direction, ProjectId, ThreadId, UserId, thread::BannedWords},
     http::{ReadinessCheck, finish_router, serve},
     metrics::Metrics,
 };
@@ -59,6 +60,10 @@ pub struct AppState {
     pub store: EventStore,
     pub idempotency: Idempotency,
     pub jwt: Arc<Jwt>,
+    /// Where each known thread belongs (its project and author): immutable.
+    pub thread_origins: Arc<cache::Bounded<ThreadId, (ProjectId, UserId)>>,
+    /// Each known vote's direction and stream sequence, checked on append.
+    pub votes: Arc<cache::Bounded<String, (Direction, u64)>>,
 }
 
 impl FromRef<AppState> for Arc<Jwt> {
@@ -99,6 +104,8 @@ impl App {
             store,
             idempotency,
             jwt: Arc::new(Jwt::new(&config.jwt_secret)),
+            thread_origins: Arc::new(cache::Bounded::new(50_000)),
+            votes: Arc::new(cache::Bounded::new(50_000)),
         };
         let metrics = Arc::new(Metrics::new("command-api"));
         let ready_client = client.clone();

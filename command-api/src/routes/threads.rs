@@ -8,7 +8,7 @@ use axum::{
 use serde_json::json;
 use shared::{
     domain::{
-        Actor, Direction, ProjectId, ThreadId,
+        Actor, Direction, ModerationStatus, ProjectId, ThreadId,
         project::Project,
         thread::{
             self, EditThreadRequest, ModerateRequest, StartThread, StartThreadRequest, Thread,
@@ -30,13 +30,39 @@ pub fn router() -> Router<AppState> {
 }
 
 impl AppState {
-    /// A thread's creation: enough to know it exists and where it belongs.
+    /// A thread's creation: enough to know it exists and where it belongs
+    /// (kept in memory once known: it never changes).
     async fn thread_origin(&self, thread_id: ThreadId) -> Result<Option<Thread>, Attempt> {
+        let origin = |project_id, author| Thread {
+            id: thread_id,
+            project_id,
+            author,
+            message: String::new(),
+            status: ModerationStatus::Pending,
+        };
+        if let Some((project_id, author)) = self.thread_origins.get(&thread_id) {
+            return Ok(Some(origin(project_id, author)));
+        }
         let first = self
             .store
             .first(&self.store.subjects().thread(thread_id))
             .await?;
-        Ok(first.and_then(|(envelope, _)| Thread::apply(None, &envelope.event)))
+        let thread = first.and_then(|(envelope, _)| Thread::apply(None, &envelope.event));
+        if let Some(thread) = &thread {
+            self.thread_origins
+                .insert(thread_id, (thread.project_id, thread.author.clone()));
+        }
+        Ok(thread.map(|t| origin(t.project_id, t.author)))
+    }
+
+    /// A user's current vote on a thread, with its subject's last sequence.
+    async fn load_vote(&self, subject: &str) -> Result<(Direction, u64), Attempt> {
+        let loaded = match self.store.last(subject).await? {
+            Some((envelope, seq)) => (vote::apply(Direction::None, &envelope.event), seq),
+            None => (Direction::None, 0),
+        };
+        self.votes.insert(subject.to_owned(), loaded);
+        Ok(loaded)
     }
 
     async fn thread(&self, thread_id: ThreadId) -> Result<(Option<Thread>, u64), Attempt> {
@@ -189,19 +215,35 @@ pub(crate) async fn vote(
     })?;
     let subject = state.store.subjects().vote(thread_id, &actor.user_id);
     with_retries(|| async {
-        let (current, version) = match state.store.last(&subject).await? {
-            Some((envelope, seq)) => (vote::apply(Direction::None, &envelope.event), seq),
-            None => (Direction::None, 0),
+        let cached = state.votes.get(&subject);
+        let (mut current, mut version) = match cached {
+            Some(known) => known,
+            None => state.load_vote(&subject).await?,
         };
-        let events = vote::cast(thread.as_ref(), current, &actor, direction)?;
+        let mut events = vote::cast(thread.as_ref(), current, &actor, direction)?;
+        if events.is_empty() && cached.is_some() {
+            // "Nothing changes" must not rest on memory alone: another
+            // instance may have recorded a vote since.
+            (current, version) = state.load_vote(&subject).await?;
+            events = vote::cast(thread.as_ref(), current, &actor, direction)?;
+        }
         let seq = match events.as_slice() {
             [] => version,
-            _ => {
-                state
-                    .store
-                    .append(&pending(events, &actor, Some(version)))
-                    .await?
-            }
+            _ => match state
+                .store
+                .append(&pending(events, &actor, Some(version)))
+                .await
+            {
+                Ok(seq) => {
+                    state.votes.insert(subject.clone(), (direction, seq));
+                    seq
+                }
+                Err(err) => {
+                    // Decide again on what the stream holds.
+                    state.votes.remove(&subject);
+                    return Err(err.into());
+                }
+            },
         };
         Ok(Written::new(
             StatusCode::OK,

@@ -480,3 +480,80 @@ async fn applying_every_event_twice_equals_applying_it_once() {
     }
     system.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_command_apis_never_act_on_a_stale_vote() {
+    let system = System::start().await;
+    let project_id = project(&system, "alice", "two writers").await;
+    let thread_id = thread(&system, &project_id, "alice", "voted from two sides")
+        .await
+        .body["thread_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // A second command-api on the same stream, with its own memory.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let second_url = format!("http://{}", listener.local_addr().expect("addr"));
+    let config = command_api::Config {
+        addr: listener.local_addr().expect("addr"),
+        nats: system.env.nats.clone(),
+        jwt_secret: system.env.jwt_secret.clone(),
+        banned_words: shared::domain::thread::BannedWords::default(),
+        startup_timeout: Duration::from_secs(20),
+        http: shared::protect::HttpConfig::default(),
+    };
+    let second = command_api::App::build(config, listener)
+        .await
+        .expect("builds");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(second.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let vote_at = |base: &str, direction: &str| {
+        let request = system
+            .http
+            .put(format!("{base}/threads/{thread_id}/vote"))
+            .bearer_auth(system.token("bob"))
+            .json(&json!({"direction": direction}));
+        system.send(request)
+    };
+    assert_eq!(vote_at(&system.command, "up").await.status, StatusCode::OK);
+    assert_eq!(vote_at(&second_url, "none").await.status, StatusCode::OK);
+    // The first instance remembers "up"; it must not take this for a repeat.
+    let again = vote_at(&system.command, "up").await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(vote_at(&second_url, "down").await.status, StatusCode::OK);
+    // And here its memory says "up" with an old sequence: the append clashes and is decided again.
+    let last = vote_at(&system.command, "none").await;
+    assert_eq!(last.status, StatusCode::OK);
+    let shown = system
+        .get_after(&format!("/threads/{thread_id}"), &last.token())
+        .await;
+    assert_eq!(
+        (
+            shown.body["up_vote"].as_i64(),
+            shown.body["down_vote"].as_i64()
+        ),
+        (Some(0), Some(0))
+    );
+    let mut chain = Direction::None;
+    let mut casts = 0;
+    for (_, envelope) in system.events().await {
+        if let Event::VoteCast {
+            direction,
+            previous,
+            ..
+        } = envelope.event
+        {
+            assert_eq!(previous, chain);
+            chain = direction;
+            casts += 1;
+        }
+    }
+    assert_eq!(casts, 5, "up, none, up, down, none: each one recorded");
+    let _ = stop.send(());
+    task.await.expect("joins").expect("stops");
+    system.stop().await;
+}
