@@ -77,7 +77,7 @@ pub fn latency(
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(SeriesLabelPosition::LowerRight)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()
@@ -129,7 +129,7 @@ pub fn lag(path: &Path, plot: &LagPlot<'_>) -> anyhow::Result<()> {
                 color.stroke_width(1),
             )))
             .map_err(err)?;
-        let y = max_lag * (0.95 - 0.06 * (i % 4) as f64);
+        let y = max_lag * (0.95 - 0.055 * (i % 6) as f64);
         chart
             .draw_series(std::iter::once(Text::new(
                 name.clone(),
@@ -140,7 +140,7 @@ pub fn lag(path: &Path, plot: &LagPlot<'_>) -> anyhow::Result<()> {
     }
     chart
         .draw_series(LineSeries::new(
-            plot.lag.iter().copied(),
+            thin(plot.lag, 1_500),
             COLORS[0].stroke_width(2),
         ))
         .map_err(err)?;
@@ -169,18 +169,39 @@ pub fn lag(path: &Path, plot: &LagPlot<'_>) -> anyhow::Result<()> {
         .map_err(err)?;
     chart
         .draw_series(
-            plot.freshness
-                .iter()
-                .map(|p| Circle::new(*p, 2, COLORS[1].filled())),
+            thin(plot.freshness, 1_500)
+                .into_iter()
+                .map(|p| Circle::new(p, 2, COLORS[1].filled())),
         )
         .map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
 }
 
+/// At most about `max` points: the largest value of each run of consecutive
+/// points, so that peaks survive and the SVG stays small.
+pub fn thin(points: &[(f64, f64)], max: usize) -> Vec<(f64, f64)> {
+    let step = points.len().div_ceil(max.max(1)).max(1);
+    points
+        .chunks(step)
+        .filter_map(|c| c.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thinning_keeps_the_peaks() {
+        let points: Vec<(f64, f64)> = (0..10_000)
+            .map(|i| (f64::from(i), f64::from(i % 100)))
+            .collect();
+        let thinned = thin(&points, 1_000);
+        assert!(thinned.len() <= 1_000);
+        assert!(thinned.iter().all(|p| p.1 >= 9.0));
+        assert_eq!(thin(&points[..10], 1_000).len(), 10);
+    }
 
     #[test]
     fn percentiles_are_labelled_by_their_nines() {

@@ -64,12 +64,6 @@ impl Zipf {
     }
 }
 
-/// Whether proposals carry tags. Off: on the MongoDB-compatible stand-in the
-/// `tags` collection's index `{project_count: -1, _id: 1}` makes every upsert
-/// into it fail ("JSON path error near '_id'", code 8), so the projector parks
-/// every tagged proposal and everything behind it. Turn on once that is fixed.
-pub const WITH_TAGS: bool = false;
-
 /// The skew of votes over threads, for HTTP writes and generated events alike.
 pub const THREAD_SKEW: f64 = 1.1;
 
@@ -107,7 +101,7 @@ impl Generator {
         for i in 0..projects {
             let project_id = ProjectId::new();
             let name = format!("Generated project {i} {}", rng.next_u64() % 1_000_000);
-            let tags: Vec<Tag> = (0..if WITH_TAGS { 2 } else { 0 })
+            let tags: Vec<Tag> = (0..2)
                 .filter_map(|k| Tag::parse(TAGS[(i + k * 3) % TAGS.len()]).ok())
                 .collect();
             let mut events = vec![
