@@ -139,7 +139,16 @@ impl Rebuilder {
             let live = self.status.position.load(Ordering::Relaxed);
             if pending.front().is_none_or(|d| d.seq <= live) {
                 match tokio::time::timeout(Duration::from_millis(500), chunks.next()).await {
-                    Ok(Some(chunk)) => queue(&mut pending, chunk)?,
+                    Ok(Some(chunk)) => {
+                        let chunk = crate::runner::fill(
+                            &mut chunks,
+                            chunk,
+                            REBUILD_BATCH,
+                            Duration::from_millis(50),
+                        )
+                        .await;
+                        queue(&mut pending, chunk)?
+                    }
                     Ok(None) => anyhow::bail!("the stream ended while rebuilding"),
                     Err(_) => {}
                 }

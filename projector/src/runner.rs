@@ -524,6 +524,9 @@ impl Runner {
                 let next = tokio::select! {
                     chunk = chunks.next() => match chunk {
                         Some(chunk) => {
+                            // Under load, wait a moment for a fuller batch:
+                            // fewer, larger writes.
+                            let chunk = fill(&mut chunks, chunk, batch_size, LINGER).await;
                             let batch: Vec<jetstream::Message> = chunk
                                 .into_iter()
                                 .filter_map(|m| m.map_err(|err| tracing::warn!(%err, "consumer error")).ok())
@@ -764,6 +767,24 @@ pub async fn announce(client: &async_nats::Client, subjects: &Subjects, status: 
     {
         tracing::debug!(%err, "cannot announce the position");
     }
+}
+
+/// How long the live loop waits for more events to fill a batch.
+pub const LINGER: Duration = Duration::from_millis(5);
+
+/// Extends a chunk with what arrives within `linger`, until it has `max` items.
+pub async fn fill<S, T>(chunks: &mut S, mut chunk: Vec<T>, max: usize, linger: Duration) -> Vec<T>
+where
+    S: futures::Stream<Item = Vec<T>> + Unpin,
+{
+    let deadline = tokio::time::Instant::now() + linger;
+    while chunk.len() < max {
+        match tokio::time::timeout_at(deadline, chunks.next()).await {
+            Ok(Some(more)) => chunk.extend(more),
+            _ => break,
+        }
+    }
+    chunk
 }
 
 /// Sleeps for the backoff (doubling it, up to 5 s); true if stopped meanwhile.
