@@ -318,6 +318,18 @@ pub fn finish_router(
     let mut router = api
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Beyond this many requests at once, answer 503 at once rather than
+        // queue without bound (memory and latency stay bounded under overload).
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(
+                    |_: tower::BoxError| async {
+                        ApiError::Unavailable("too many requests in flight".into())
+                    },
+                ))
+                .load_shed()
+                .concurrency_limit(http.max_in_flight),
+        )
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             http.request_timeout,

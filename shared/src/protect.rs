@@ -31,6 +31,9 @@ pub struct HttpConfig {
     /// 100; 0 turns limiting off).
     pub rate_per_second: f64,
     pub rate_burst: f64,
+    /// `FLOW_MAX_IN_FLIGHT`: requests served at once; more are answered 503
+    /// with `Retry-After` (default 512).
+    pub max_in_flight: usize,
 }
 
 impl Default for HttpConfig {
@@ -40,6 +43,7 @@ impl Default for HttpConfig {
             request_timeout: Duration::from_secs(10),
             rate_per_second: 0.0,
             rate_burst: 0.0,
+            max_in_flight: 512,
         }
     }
 }
@@ -64,6 +68,7 @@ impl HttpConfig {
             request_timeout: config::millis_or("FLOW_REQUEST_TIMEOUT_MS", 10_000)?,
             rate_per_second,
             rate_burst: rate_burst.max(1.0),
+            max_in_flight: config::parse_or("FLOW_MAX_IN_FLIGHT", 512usize)?.max(1),
         })
     }
 

@@ -330,6 +330,7 @@ async fn writes_per_user_and_anonymous_reads_are_rate_limited_and_cors_follows_t
         request_timeout: Duration::from_secs(10),
         rate_per_second: 0.5,
         rate_burst: 2.0,
+        max_in_flight: 512,
     };
     let system = System::start_with_http(http).await;
     let body = |name: &str| serde_json::json!({"project_name": name, "tagline": "t", "problems": ["p"], "solutions": ["s"]});
