@@ -15,6 +15,7 @@ the same run as its ceiling.
   --clients N      concurrent clients for writes, reads and their ceilings (default 32)
   --seconds S      length of each timed phase (default 20; 5 with --quick)
   --out DIR        where to write the results (default bench/results, or bench/results/quick)
+  --keep           keep the servers' data and the services' logs (a temporary directory)
   --no-build       do not run `cargo build --release` for the services first
   --bin-dir DIR    where the service binaries are (default <target>/release)";
 
@@ -27,6 +28,7 @@ pub struct Options {
     pub out: Option<PathBuf>,
     pub build: bool,
     pub bin_dir: Option<PathBuf>,
+    pub keep: bool,
 }
 
 impl Options {
@@ -38,6 +40,7 @@ impl Options {
         let mut out = None;
         let mut build = true;
         let mut bin_dir = None;
+        let mut keep = false;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -48,6 +51,7 @@ impl Options {
                 "--seconds" => seconds = Some(number(&value("--seconds")?, "--seconds")?),
                 "--out" => out = Some(PathBuf::from(value("--out")?)),
                 "--no-build" => build = false,
+                "--keep" => keep = true,
                 "--bin-dir" => bin_dir = Some(PathBuf::from(value("--bin-dir")?)),
                 "-h" | "--help" => return Err(String::new()),
                 other => return Err(format!("unknown option {other:?}")),
@@ -72,6 +76,7 @@ impl Options {
             out,
             build,
             bin_dir,
+            keep,
         })
     }
 }

@@ -176,8 +176,10 @@ struct Measured {
     /// The processes whose CPU time is read at each phase boundary.
     pids: Vec<(String, u32)>,
     cpu_mark: Option<(f64, String, HashMap<String, f64>)>,
-    /// Per phase: each process's CPU use (100 = one core).
+    /// Per phase: each process's CPU use (100 = one core) and peak RSS.
     cpu: Vec<Value>,
+    /// The largest RSS (KiB) of each process since the last phase boundary.
+    rss_peaks: Arc<Mutex<HashMap<String, u64>>>,
 }
 
 impl Measured {
@@ -192,8 +194,16 @@ impl Measured {
                     - cpu.get(process).copied().unwrap_or(0.0);
                 row.insert(process.clone(), json!((100.0 * used / wall).round()));
             }
-            self.cpu
-                .push(json!({"phase": previous, "seconds": wall.round(), "cpu_percent": row}));
+            let peaks = self
+                .rss_peaks
+                .lock()
+                .map(|mut p| std::mem::take(&mut *p))
+                .unwrap_or_default();
+            let rss: serde_json::Map<String, Value> = peaks
+                .into_iter()
+                .map(|(process, kib)| (process, json!((kib as f64 / 1024.0 * 10.0).round() / 10.0)))
+                .collect();
+            self.cpu.push(json!({"phase": previous, "seconds": wall.round(), "cpu_percent": row, "peak_rss_mib": rss}));
         }
         let cpu = self
             .pids
@@ -336,16 +346,16 @@ async fn run(options: Options) -> anyhow::Result<()> {
             freshness: &measured.freshness_points,
         },
     )?;
+    let phases = results["details"]["cpu_by_phase"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     let table = format!(
-        "{}\nCPU by phase (100% = one core; the machine has {}):\n\n{}",
+        "{}\nCPU by phase (100% = one core; the machine has {}):\n\n{}\nPeak RSS by phase (MiB, sampled every 200 ms):\n\n{}",
         report::table(&measured.figures),
         results["machine"]["cores"],
-        report::cpu_table(
-            results["details"]["cpu_by_phase"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-        )
+        report::phase_table(phases, "cpu_percent", "%"),
+        report::phase_table(phases, "peak_rss_mib", ""),
     );
     let markdown = format!(
         "Run of {} ({} mode, {} events, {} clients, {} s phases) on {} × {} ({} MiB), in {:.0} s.\n\n{table}",
@@ -365,7 +375,11 @@ async fn run(options: Options) -> anyhow::Result<()> {
     }
     eprintln!("\n{markdown}");
     say!("results in {}", out.display());
-    let _ = std::fs::remove_dir_all(&tmp);
+    if options.keep {
+        say!("data and logs kept in {}", tmp.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
     Ok(())
 }
 
@@ -446,6 +460,7 @@ async fn measure(
         std::process::id(),
     )))
     .collect();
+    let rss_sampler = tokio::spawn(sample_rss(m.pids.clone(), m.rss_peaks.clone()));
     let client = async_nats::connect(&system.nats_url).await?;
     let js = jetstream::new(client.clone());
     let stream = js.get_stream(STREAM).await?;
@@ -502,6 +517,29 @@ async fn measure(
         ours_max.p99_ms,
         ours_max.errors
     );
+    // The same, with the projector stopped (SIGSTOP): the write path alone,
+    // without the projector and the store taking their share of the cores.
+    m.phase("writes: votes, projector paused");
+    system.projector.signal(libc::SIGSTOP);
+    let alone = {
+        let votes = votes.clone();
+        load::closed_loop(clients, warmup, phase, move |client, i| {
+            let votes = votes.clone();
+            async move {
+                votes
+                    .cast((client as u64 + 7_777) * 1_000_003 + i)
+                    .await
+                    .is_some()
+            }
+        })
+        .await
+    };
+    system.projector.signal(libc::SIGCONT);
+    say!(
+        "votes with the projector paused: {:.0}/s (p99 {:.2} ms)",
+        alone.per_second,
+        alone.p99_ms
+    );
     m.phase("writes: raw JetStream again");
     let raw_after = raw_publish(&js, clients, warmup, phase, payload.clone()).await;
     say!(
@@ -555,7 +593,20 @@ async fn measure(
             &[raw_before.per_second, raw_after.per_second],
         )
         .ratio_at_least(0.5)
-        .note("HTTP → JWT → decide (2 direct gets) → publish with expected sequence → ack"),
+        .note("HTTP → JWT → decide → publish with the expected subject sequence → ack; the projector applies them meanwhile"),
+    );
+    m.figures.push(
+        Figure::new(
+            "writes_per_second_alone",
+            "writes: votes/s with the projector paused (the write path alone)",
+            "/s",
+            alone.per_second,
+        )
+        .against(
+            format!("acked JetStream publishes/s, {clients} clients"),
+            &[raw_before.per_second, raw_after.per_second],
+        )
+        .note("no target: what the projector and the store take from the write path on 2 shared cores"),
     );
     m.figures.push(
         Figure::new(
@@ -623,7 +674,7 @@ async fn measure(
     ));
     m.details.insert(
         "writes".into(),
-        json!({"ours_closed_loop": ours_max, "ours_half_open_loop": half, "half_rate": rate, "raw_before": raw_before, "raw_after": raw_after, "freshness": fresh,
+        json!({"ours_closed_loop": ours_max, "ours_projector_paused": alone, "ours_half_open_loop": half, "half_rate": rate, "raw_before": raw_before, "raw_after": raw_after, "freshness": fresh,
                "ours_low_open_loop": low, "low_rate": low_rate, "freshness_low": low_fresh}),
     );
 
@@ -882,6 +933,7 @@ async fn measure(
     m.details
         .insert("cpu_by_phase".into(), Value::Array(m.cpu.clone()));
     sampler.abort();
+    rss_sampler.abort();
     let samples: Vec<Value> = samples
         .lock()
         .map(|s| {
@@ -1012,6 +1064,22 @@ async fn sample_status(http: reqwest::Client, url: String, samples: Samples) {
             && let Ok(mut s) = samples.lock()
         {
             s.push(sample);
+        }
+    }
+}
+
+/// Keeps the largest resident set of each process, every 200 ms.
+async fn sample_rss(pids: Vec<(String, u32)>, peaks: Arc<Mutex<HashMap<String, u64>>>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tick.tick().await;
+        for (name, pid) in &pids {
+            if let Some((_, rss)) = procs::memory_kib(*pid)
+                && let Ok(mut p) = peaks.lock()
+            {
+                let peak = p.entry(name.clone()).or_default();
+                *peak = (*peak).max(rss);
+            }
         }
     }
 }
@@ -1261,9 +1329,10 @@ async fn follow_freshness(
                 .is_some_and(|p| p >= seq)
     });
     if let Ok(mut f) = into.lock() {
+        // Every followed read is plotted; one that gave up sits at the wait.
+        f.1.push((at, elapsed.as_secs_f64() * 1000.0));
         if visible {
             load::record(&mut f.0, elapsed);
-            f.1.push((at, elapsed.as_secs_f64() * 1000.0));
         } else {
             f.2 += 1;
         }

@@ -153,7 +153,7 @@ pub fn lag(path: &Path, plot: &LagPlot<'_>) -> anyhow::Result<()> {
     let (from, to) = if from < to { (from, to) } else { (0.0, end) };
     let mut chart = ChartBuilder::on(&bottom)
         .caption(
-            "Freshness during the writes at 50% of max: write accepted → visible to a read",
+            "Freshness at 50% of max writes: write accepted → visible to a read (a read that gave up sits at the 2 s wait)",
             ("sans-serif", 18),
         )
         .margin(14)

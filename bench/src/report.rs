@@ -168,8 +168,8 @@ pub fn table(figures: &[Figure]) -> String {
     out
 }
 
-/// The CPU use of each process in each phase, as a markdown table.
-pub fn cpu_table(rows: &[Value]) -> String {
+/// One value of each process in each phase (`key` of each row), as a markdown table.
+pub fn phase_table(rows: &[Value], key: &str, unit: &str) -> String {
     let processes = [
         "command-api",
         "projector",
@@ -187,9 +187,9 @@ pub fn cpu_table(rows: &[Value]) -> String {
         let cells: Vec<String> = processes
             .iter()
             .map(|p| {
-                row["cpu_percent"][p]
+                row[key][p]
                     .as_f64()
-                    .map(|v| format!("{v:.0}%"))
+                    .map(|v| format!("{}{unit}", trim(v)))
                     .unwrap_or_else(|| "—".into())
             })
             .collect();
