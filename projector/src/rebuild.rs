@@ -47,7 +47,7 @@ impl Kind {
 const SCRATCH_BASE: u64 = 1_000_000;
 /// How long the old generation stays after a switch, for reads in flight.
 pub const DROP_GRACE: Duration = Duration::from_secs(10);
-const REBUILD_BATCH: usize = 10_000;
+const REBUILD_BATCH: usize = 4_000;
 
 pub struct Rebuilder {
     pub stream: jetstream::stream::Stream,
