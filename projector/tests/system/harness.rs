@@ -363,6 +363,33 @@ impl System {
         self.send(request).await
     }
 
+    /// Every item of a listing, page after page, read after the write with `token`.
+    pub async fn all_items_after(&self, path: &str, token: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..10_000 {
+            let page_path = match (&cursor, path.contains('?')) {
+                (None, _) => path.to_owned(),
+                (Some(c), true) => format!("{path}&cursor={c}"),
+                (Some(c), false) => format!("{path}?cursor={c}"),
+            };
+            let page = self.get_after(&page_path, token).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}: {:?}", page.body);
+            items.extend(
+                page.body["items"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("items: {:?}", page.body))
+                    .iter()
+                    .cloned(),
+            );
+            match page.body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return items,
+            }
+        }
+        panic!("{path} did not end");
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.send(self.http.get(format!("{}{path}", self.query)))
             .await

@@ -98,37 +98,20 @@ fn with_cursor(path: &str, cursor: Option<&str>) -> String {
 
 /// Every page of a listing, after the write with `token`; the names in order.
 async fn all_names(system: &System, path: &str, token: &str) -> Vec<String> {
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..1_000 {
-        let page = system
-            .get_after(&with_cursor(path, cursor.as_deref()), token)
-            .await;
-        assert_eq!(page.status, StatusCode::OK, "{path}: {:?}", page.body);
-        seen.extend(names(&page));
-        match page.body["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return seen,
-        }
-    }
-    panic!("{path} did not end");
+    let items = system.all_items_after(path, token).await;
+    items
+        .iter()
+        .map(|p| p["project_name"].as_str().expect("name").to_owned())
+        .collect()
 }
 
 /// The project ids of a whole listing as it is now.
 async fn all_ids(system: &System, path: &str, token: &str) -> Vec<String> {
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = system
-            .get_after(&with_cursor(path, cursor.as_deref()), token)
-            .await;
-        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
-        seen.extend(ids(&page));
-        match page.body["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return seen,
-        }
-    }
+    let items = system.all_items_after(path, token).await;
+    items
+        .iter()
+        .map(|p| p["project_id"].as_str().expect("id").to_owned())
+        .collect()
 }
 
 const INITIAL: usize = 250;
