@@ -1,5 +1,6 @@
-//! Coalescing a batch's writes: consecutive commuting updates of one
-//! document (many votes on one thread or project) become one statement.
+//! Coalescing writes: the guarded updates of one document (many votes on a
+//! thread, edits and moderation of a message) become one statement, and a
+//! document created twice is created once.
 //!
 //! A merged statement keeps the guard of its first event and sets `seq` to
 //! its last; it is atomic on one document, so the document has either all of
@@ -7,25 +8,36 @@
 //! a *different* partition of the same events, which is why the runner only
 //! coalesces once everything written before a restart is behind its position.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use mongodb::bson::{Bson, Document, doc};
+use mongodb::bson::{Bson, Document};
 
 use crate::projection::Write;
 
-/// Whether a write commutes with others of its kind: it only adds to
-/// counters (`$inc`) and raises values (`$max`), besides `$set: {seq}`.
-fn commutes(write: &Write) -> bool {
+const OPERATORS: [&str; 3] = ["$inc", "$max", "$set"];
+
+/// A guarded update (filter on `_id` and `seq`) made only of `$inc`, `$max`
+/// and `$set`.
+fn guarded(write: &Write) -> bool {
     !write.upsert
-        && write
-            .update
-            .keys()
-            .all(|k| k == "$inc" || k == "$max" || k == "$set")
-        && write
-            .update
-            .get_document("$set")
-            .map(|set| set.keys().all(|k| k == "seq"))
-            .unwrap_or(true)
+        && write.filter.contains_key("seq")
+        && write.update.keys().all(|k| OPERATORS.contains(&k.as_str()))
+}
+
+/// Whether some field is changed by one operator in `a` and another in `b`:
+/// such updates cannot share one statement.
+fn conflict(a: &Write, b: &Write) -> bool {
+    a.update.iter().any(|(op_a, fields_a)| {
+        let Bson::Document(fields_a) = fields_a else {
+            return true;
+        };
+        b.update.iter().any(|(op_b, fields_b)| match fields_b {
+            Bson::Document(fields_b) => {
+                op_a != op_b && fields_a.keys().any(|f| fields_b.contains_key(f))
+            }
+            _ => true,
+        })
+    })
 }
 
 fn add(into: &mut Document, from: &Document) {
@@ -51,11 +63,19 @@ fn raise(into: &mut Document, from: &Document) {
     }
 }
 
+fn replace(into: &mut Document, from: &Document) {
+    for (field, value) in from {
+        into.insert(field.clone(), value.clone());
+    }
+}
+
 type Combine = fn(&mut Document, &Document);
 
-/// Folds `write` into `merged` (both commuting writes of one document).
+/// Folds `write` into `merged` (guarded updates of one document, without
+/// conflicting fields): counters add up, raised values keep the highest, set
+/// values the last.
 fn merge(merged: &mut Write, write: &Write) {
-    let combiners: [(&str, Combine); 2] = [("$inc", add), ("$max", raise)];
+    let combiners: [(&str, Combine); 3] = [("$inc", add), ("$max", raise), ("$set", replace)];
     for (operator, combine) in combiners {
         if let Ok(fields) = write.update.get_document(operator) {
             match merged.update.get_document_mut(operator) {
@@ -66,50 +86,77 @@ fn merge(merged: &mut Write, write: &Write) {
             }
         }
     }
-    if let Some(seq) = write
-        .update
-        .get_document("$set")
-        .ok()
-        .and_then(|s| s.get("seq"))
-    {
-        match merged.update.get_document_mut("$set") {
-            Ok(set) => {
-                set.insert("seq", seq.clone());
+}
+
+type Key = (&'static str, String);
+
+/// Writes merged as they come, in an order that keeps every document's own
+/// order of writes.
+#[derive(Default)]
+pub struct Coalescer {
+    out: Vec<Write>,
+    /// The index in `out` of the last write of each document.
+    last: HashMap<Key, usize>,
+    /// Documents whose creation is in `out`.
+    created: HashSet<Key>,
+}
+
+impl Coalescer {
+    pub fn push(&mut self, write: Write) {
+        let Some(id) = write.filter.get("_id").map(Bson::to_string) else {
+            self.out.push(write);
+            return;
+        };
+        let key = (write.collection, id);
+        if write.upsert && write.filter.len() == 1 && write.update.keys().eq(["$setOnInsert"]) {
+            // Creating a document that an earlier statement creates changes nothing.
+            if self.created.contains(&key) {
+                return;
             }
-            Err(_) => {
-                merged.update.insert("$set", doc! {"seq": seq.clone()});
-            }
+            self.created.insert(key.clone());
+        } else if let Some(&i) = self.last.get(&key)
+            && guarded(&self.out[i])
+            && guarded(&write)
+            && !conflict(&self.out[i], &write)
+        {
+            merge(&mut self.out[i], &write);
+            return;
         }
+        self.last.insert(key, self.out.len());
+        self.out.push(write);
+    }
+
+    /// Statements held.
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.out.is_empty()
+    }
+
+    /// The statements so far; starts afresh.
+    pub fn take(&mut self) -> Vec<Write> {
+        self.last.clear();
+        self.created.clear();
+        std::mem::take(&mut self.out)
     }
 }
 
 /// Merges writes; returns them in an order that keeps every document's own
 /// order of writes.
-pub fn coalesce(writes: Vec<Write>) -> Vec<Write> {
-    let mut out: Vec<Write> = Vec::with_capacity(writes.len());
-    // The index in `out` of the last write of each document.
-    let mut last: HashMap<(&'static str, String), usize> = HashMap::new();
+pub fn coalesce(writes: impl IntoIterator<Item = Write>) -> Vec<Write> {
+    let mut coalescer = Coalescer::default();
     for write in writes {
-        let Some(id) = write.filter.get("_id").map(Bson::to_string) else {
-            out.push(write);
-            continue;
-        };
-        let key = (write.collection, id);
-        if let Some(&i) = last.get(&key)
-            && commutes(&out[i])
-            && commutes(&write)
-        {
-            merge(&mut out[i], &write);
-            continue;
-        }
-        last.insert(key, out.len());
-        out.push(write);
+        coalescer.push(write);
     }
-    out
+    coalescer.take()
 }
 
 #[cfg(test)]
 mod tests {
+    use mongodb::bson::doc;
+
     use super::*;
 
     fn vote(id: &str, seq: i64, up: i64) -> Write {
@@ -154,15 +201,78 @@ mod tests {
     }
 
     #[test]
-    fn a_non_commuting_write_in_between_is_not_merged_across() {
-        let edit = Write {
+    fn edits_merge_with_counters_and_the_last_set_value_wins() {
+        let edit = |seq: i64, message: &str| Write {
             collection: "threads",
-            filter: doc! {"_id": "a", "seq": {"$lt": 11_i64}},
-            update: doc! {"$set": {"message": "m", "seq": 11_i64}},
+            filter: doc! {"_id": "a", "seq": {"$lt": seq}},
+            update: doc! {"$set": {"message": message, "seq": seq}},
             upsert: false,
         };
-        let merged = coalesce(vec![vote("a", 10, 1), edit.clone(), vote("a", 12, 1)]);
+        let merged = coalesce(vec![
+            vote("a", 10, 1),
+            edit(11, "first"),
+            vote("a", 12, 1),
+            edit(13, "second"),
+        ]);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].filter, doc! {"_id": "a", "seq": {"$lt": 10_i64}});
+        assert_eq!(
+            merged[0].update,
+            doc! {"$inc": {"up_vote": 2_i64, "score": 2_i64}, "$set": {"seq": 13_i64, "message": "second"}}
+        );
+    }
+
+    #[test]
+    fn a_field_changed_by_two_operators_is_not_merged() {
+        let reset = Write {
+            collection: "threads",
+            filter: doc! {"_id": "a", "seq": {"$lt": 11_i64}},
+            update: doc! {"$set": {"score": 0_i64, "seq": 11_i64}},
+            upsert: false,
+        };
+        let merged = coalesce(vec![vote("a", 10, 1), reset.clone(), vote("a", 12, 1)]);
         assert_eq!(merged.len(), 3);
-        assert_eq!(merged[1], edit);
+        assert_eq!(merged[1], reset);
+    }
+
+    #[test]
+    fn a_document_is_created_once_and_updates_stay_after_its_creation() {
+        let create = |id: &str| Write {
+            collection: "tags",
+            filter: doc! {"_id": id},
+            update: doc! {"$setOnInsert": {"tag": id, "project_count": 0_i64, "seq": 0_i64}},
+            upsert: true,
+        };
+        let count = |id: &str, seq: i64| Write {
+            collection: "tags",
+            filter: doc! {"_id": id, "seq": {"$lt": seq}},
+            update: doc! {"$inc": {"project_count": 1_i64}, "$set": {"seq": seq}},
+            upsert: false,
+        };
+        let merged = coalesce(vec![
+            count("old", 1),
+            create("new"),
+            count("new", 2),
+            create("old"),
+            count("old", 3),
+            create("new"),
+            count("new", 4),
+        ]);
+        assert_eq!(
+            merged,
+            vec![
+                Write {
+                    update: doc! {"$inc": {"project_count": 1_i64}, "$set": {"seq": 1_i64}},
+                    ..count("old", 1)
+                },
+                create("new"),
+                Write {
+                    update: doc! {"$inc": {"project_count": 2_i64}, "$set": {"seq": 4_i64}},
+                    ..count("new", 2)
+                },
+                create("old"),
+                count("old", 3),
+            ]
+        );
     }
 }

@@ -26,7 +26,11 @@ use serde_json::{Value, json};
 use shared::readmodel::{ACTIVE_GENERATION_ID, GENERATION_COLLECTIONS, ReadModel};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::runner::{Control, Delivered, Projection, Settings, Status};
+use crate::{
+    coalesce::Coalescer,
+    parking::ParkedEvent,
+    runner::{Control, Delivered, Projection, Settings, Status, WriteFailure, write_all},
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -48,6 +52,55 @@ const SCRATCH_BASE: u64 = 1_000_000;
 /// How long the old generation stays after a switch, for reads in flight.
 pub const DROP_GRACE: Duration = Duration::from_secs(10);
 const REBUILD_BATCH: usize = 4_000;
+/// How many merged statements a rebuild holds before writing them.
+const FOLD_LIMIT: usize = 20_000;
+
+/// The events of many batches folded into one statement per document and
+/// written together: no one reads a generation being built, so it only
+/// needs to be exact when it is handed over. The memory it takes is bounded
+/// by the number of statements, not of events.
+#[derive(Default)]
+struct Fold {
+    coalescer: Coalescer,
+    parked: Vec<ParkedEvent>,
+    position: u64,
+}
+
+/// MongoDB refused a folded write; which event caused it is unknown.
+#[derive(Debug, thiserror::Error)]
+#[error("MongoDB refused a folded write: {0:#}")]
+struct FoldRefused(anyhow::Error);
+
+impl Fold {
+    fn add(&mut self, projection: &mut Projection, events: &[Delivered]) {
+        let plan = projection.plan(events);
+        for (_, _, writes) in plan.events {
+            for write in writes {
+                self.coalescer.push(write);
+            }
+        }
+        self.parked.extend(plan.parked);
+        self.position = plan.position;
+    }
+
+    /// Writes what is held; waits for MongoDB while it is unavailable.
+    async fn flush(&mut self, projection: &Projection) -> anyhow::Result<()> {
+        let statements = self.coalescer.take();
+        let parked = std::mem::take(&mut self.parked);
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match write_all(&projection.model, &statements, &parked, self.position).await {
+                Ok(()) => return Ok(()),
+                Err(WriteFailure::Rejected(err)) => return Err(FoldRefused(err).into()),
+                Err(WriteFailure::Unavailable(err)) => {
+                    tracing::warn!(error = format!("{err:#}"), retry_in = ?backoff, "cannot write the rebuilt generation");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+}
 
 pub struct Rebuilder {
     pub stream: jetstream::stream::Stream,
@@ -103,7 +156,23 @@ impl Rebuilder {
     }
 
     /// Runs a rebuild or a verification to its end; returns its report.
+    /// Events are folded across batches; if MongoDB refuses a folded write,
+    /// the generation is built again batch by batch, where a refused event
+    /// can be found and parked.
     pub async fn run(&self, kind: Kind) -> anyhow::Result<Value> {
+        match self.pass(kind, true).await {
+            Err(err) if err.downcast_ref::<FoldRefused>().is_some() => {
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "building the generation again, batch by batch"
+                );
+                self.pass(kind, false).await
+            }
+            other => other,
+        }
+    }
+
+    async fn pass(&self, kind: Kind, folding: bool) -> anyhow::Result<Value> {
         let live_generation = self.status.generation.load(Ordering::Relaxed);
         let generation = match kind {
             Kind::Rebuild => live_generation + 1,
@@ -130,19 +199,20 @@ impl Rebuilder {
                 ..Default::default()
             })
             .await?;
-        let mut chunks = consumer.messages().await?.ready_chunks(REBUILD_BATCH);
+        let mut messages = consumer.messages().await?;
         let mut pending: VecDeque<Delivered> = VecDeque::new();
         let mut position = 0u64;
+        let mut fold = Fold::default();
 
         // Build up to the live position, as long as the live loop keeps moving.
         loop {
             let live = self.status.position.load(Ordering::Relaxed);
             if pending.front().is_none_or(|d| d.seq <= live) {
-                match tokio::time::timeout(Duration::from_millis(500), chunks.next()).await {
-                    Ok(Some(chunk)) => {
+                match tokio::time::timeout(Duration::from_millis(500), messages.next()).await {
+                    Ok(Some(first)) => {
                         let chunk = crate::runner::fill(
-                            &mut chunks,
-                            chunk,
+                            &mut messages,
+                            vec![first],
                             REBUILD_BATCH,
                             Duration::from_millis(50),
                         )
@@ -156,13 +226,24 @@ impl Rebuilder {
             let live = self.status.position.load(Ordering::Relaxed);
             let ready: Vec<Delivered> = drain_upto(&mut pending, live);
             if !ready.is_empty() {
-                position = apply(&mut projection, &ready).await?;
+                if folding {
+                    fold.add(&mut projection, &ready);
+                    if fold.coalescer.len() >= FOLD_LIMIT {
+                        fold.flush(&projection).await?;
+                    }
+                    position = fold.position;
+                } else {
+                    position = apply(&mut projection, &ready).await?;
+                }
                 self.progress(kind, generation, position, started, "building");
                 continue;
             }
             if position >= live {
                 break;
             }
+        }
+        if !fold.coalescer.is_empty() || !fold.parked.is_empty() {
+            fold.flush(&projection).await?;
         }
 
         // Hand over at a batch boundary of the live loop.
@@ -181,12 +262,15 @@ impl Rebuilder {
             .map_err(|_| anyhow::anyhow!("the live projection did not pause"))?;
         while position < live_position {
             if pending.is_empty() {
-                let chunk = tokio::time::timeout(Duration::from_secs(30), chunks.next())
+                let first = tokio::time::timeout(Duration::from_secs(30), messages.next())
                     .await
                     .map_err(|_| {
                         anyhow::anyhow!("the stream stopped delivering while handing over")
                     })?
                     .ok_or_else(|| anyhow::anyhow!("the stream ended while handing over"))?;
+                let chunk =
+                    crate::runner::fill(&mut messages, vec![first], REBUILD_BATCH, Duration::ZERO)
+                        .await;
                 queue(&mut pending, chunk)?;
             }
             let ready = drain_upto(&mut pending, live_position);

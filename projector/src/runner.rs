@@ -262,12 +262,7 @@ impl Projection {
                 .flat_map(|(_, _, w)| w.iter().cloned())
                 .collect();
             let statements = if coalescing { coalesce(all) } else { all };
-            let result = async {
-                write_statements(&self.model, &statements).await?;
-                write_parked(&self.model, &plan.parked).await?;
-                write_position(&self.model, plan.position).await
-            }
-            .await;
+            let result = write_all(&self.model, &statements, &plan.parked, plan.position).await;
             match result {
                 Ok(()) => {
                     return Ok(Written {
@@ -340,6 +335,19 @@ impl Projection {
         }
         Ok(kept)
     }
+}
+
+/// Writes statements, parked events and then the position they bring the
+/// read model to.
+pub async fn write_all(
+    model: &ReadModel,
+    statements: &[Write],
+    parked: &[ParkedEvent],
+    position: u64,
+) -> Result<(), WriteFailure> {
+    write_statements(model, statements).await?;
+    write_parked(model, parked).await?;
+    write_position(model, position).await
 }
 
 /// Per collection, one ordered multi-statement `update` command.
@@ -519,14 +527,14 @@ impl Runner {
                 }
             };
             backoff = Duration::from_millis(100);
-            let mut chunks = messages.ready_chunks(batch_size);
+            let mut messages = messages;
             loop {
                 let next = tokio::select! {
-                    chunk = chunks.next() => match chunk {
-                        Some(chunk) => {
+                    first = messages.next() => match first {
+                        Some(first) => {
                             // Under load, wait a moment for a fuller batch:
                             // fewer, larger writes.
-                            let chunk = fill(&mut chunks, chunk, batch_size, LINGER).await;
+                            let chunk = fill(&mut messages, vec![first], batch_size, LINGER).await;
                             let batch: Vec<jetstream::Message> = chunk
                                 .into_iter()
                                 .filter_map(|m| m.map_err(|err| tracing::warn!(%err, "consumer error")).ok())
@@ -772,19 +780,30 @@ pub async fn announce(client: &async_nats::Client, subjects: &Subjects, status: 
 /// How long the live loop waits for more events to fill a batch.
 pub const LINGER: Duration = Duration::from_millis(5);
 
-/// Extends a chunk with what arrives within `linger`, until it has `max` items.
-pub async fn fill<S, T>(chunks: &mut S, mut chunk: Vec<T>, max: usize, linger: Duration) -> Vec<T>
+/// Extends a batch with what arrives within `linger`, until it has `max`
+/// items; never more, since a restarted projector relies on that bound.
+pub async fn fill<S, T>(items: &mut S, mut batch: Vec<T>, max: usize, linger: Duration) -> Vec<T>
 where
-    S: futures::Stream<Item = Vec<T>> + Unpin,
+    S: futures::Stream<Item = T> + Unpin,
 {
+    use futures::FutureExt as _;
     let deadline = tokio::time::Instant::now() + linger;
-    while chunk.len() < max {
-        match tokio::time::timeout_at(deadline, chunks.next()).await {
-            Ok(Some(more)) => chunk.extend(more),
+    while batch.len() < max {
+        // What has arrived already, without arming a timer.
+        match items.next().now_or_never() {
+            Some(Some(item)) => {
+                batch.push(item);
+                continue;
+            }
+            Some(None) => break,
+            None => {}
+        }
+        match tokio::time::timeout_at(deadline, items.next()).await {
+            Ok(Some(item)) => batch.push(item),
             _ => break,
         }
     }
-    chunk
+    batch
 }
 
 /// Sleeps for the backoff (doubling it, up to 5 s); true if stopped meanwhile.
@@ -795,4 +814,19 @@ pub async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, backoff: &mut Durat
     };
     *backoff = (*backoff * 2).min(Duration::from_secs(5));
     stopped || *stop.borrow()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_filled_batch_never_exceeds_its_bound() {
+        let mut items = futures::stream::iter(1..=10);
+        let first = items.next().await.unwrap_or_default();
+        let batch = fill(&mut items, vec![first], 4, Duration::from_millis(5)).await;
+        assert_eq!(batch, [1, 2, 3, 4]);
+        let next = fill(&mut items, Vec::new(), 100, Duration::from_millis(5)).await;
+        assert_eq!(next, [5, 6, 7, 8, 9, 10], "the rest stays for the next batch");
+    }
 }

@@ -557,3 +557,95 @@ async fn two_command_apis_never_act_on_a_stale_vote() {
     task.await.expect("joins").expect("stops");
     system.stop().await;
 }
+
+/// A rebuild folds each document's events into one statement (counters add
+/// up, the last edit and moderation win, a tag is created once); the result
+/// must equal the live documents, projected batch by batch.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_discussion_rebuilds_to_the_same_documents() {
+    let system = System::start().await;
+    let project_id = project(&system, "alice", "busy").await;
+    let thread_id = thread(&system, &project_id, "bob", "first words")
+        .await
+        .body["thread_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let moderator = system.env.token("mod", &["moderator"]);
+    let writes = (0..60).map(|i| {
+        let (system, project_id, thread_id, moderator) =
+            (&system, &project_id, &thread_id, &moderator);
+        async move {
+            let reply = match i % 6 {
+                0 => {
+                    system
+                        .patch(
+                            &format!("/threads/{thread_id}"),
+                            "bob",
+                            json!({"message": format!("edit {i}")}),
+                        )
+                        .await
+                }
+                1 | 2 => {
+                    let direction = if i % 4 == 1 { "down" } else { "up" };
+                    system
+                        .put(
+                            &format!("/threads/{thread_id}/vote"),
+                            &format!("voter{}", i % 7),
+                            json!({"direction": direction}),
+                        )
+                        .await
+                }
+                3 => {
+                    system
+                        .post(
+                            &format!("/projects/{project_id}/threads"),
+                            "carol",
+                            json!({"thread_type": "COMMENT", "message": format!("reply {i}"),
+                                   "parent_thread_id": thread_id}),
+                        )
+                        .await
+                }
+                4 => {
+                    let (add, remove) = if i % 12 == 4 {
+                        (format!("t{}", i % 5), "t0".to_owned())
+                    } else {
+                        ("t0".to_owned(), format!("t{}", i % 5))
+                    };
+                    system
+                        .put(
+                            &format!("/projects/{project_id}/tags"),
+                            "alice",
+                            json!({"add": [add], "remove": [remove]}),
+                        )
+                        .await
+                }
+                _ => {
+                    let status = if i % 12 == 5 { "rejected" } else { "approved" };
+                    let request = system
+                        .http
+                        .post(format!("{}/threads/{thread_id}/moderation", system.command))
+                        .bearer_auth(moderator)
+                        .json(&json!({"status": status}));
+                    system.send(request).await
+                }
+            };
+            assert!(
+                reply.status.is_success() || reply.status == StatusCode::CONFLICT,
+                "{i}: {} {:?}",
+                reply.status,
+                reply.body
+            );
+        }
+    });
+    stream::iter(writes)
+        .buffer_unordered(8)
+        .collect::<Vec<()>>()
+        .await;
+    system.settle().await;
+    let shown = system.get(&format!("/threads/{thread_id}")).await;
+    assert_eq!(shown.body["reply_count"], 10, "{:?}", shown.body);
+    let verified = system.control(projector::control::Request::Verify).await;
+    assert_eq!(verified["result"], "equal", "{verified}");
+    system.stop().await;
+}

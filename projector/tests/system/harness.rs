@@ -280,16 +280,29 @@ impl System {
 
     /// Sends a control request to the running projector (as the `projector`
     /// subcommands do) and returns its answer.
+    /// A projector that was just started may not listen yet: "no responders"
+    /// is retried for a bounded time.
     pub async fn control(&self, request: projector::control::Request) -> Value {
         let (client, _) = self.jetstream().await;
-        projector::control::request(
-            &client,
-            &self.env.nats.subjects(),
-            &request,
-            Duration::from_secs(120),
-        )
-        .await
-        .expect("the projector answers")
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let answer = projector::control::request(
+                &client,
+                &self.env.nats.subjects(),
+                &request,
+                Duration::from_secs(120),
+            )
+            .await;
+            match answer {
+                Err(err)
+                    if err.to_string().contains("no responders")
+                        && tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                answer => return answer.expect("the projector answers"),
+            }
+        }
     }
 
     pub fn token(&self, user: &str) -> String {
