@@ -98,8 +98,14 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The workspace root (this crate's parent).
+/// The workspace root: the current directory when run from it (as `./dev
+/// bench` does), else where this crate was built.
 fn root() -> PathBuf {
+    if let Ok(cwd) = std::env::current_dir()
+        && cwd.join("bench/Cargo.toml").is_file()
+    {
+        return cwd;
+    }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(Path::to_path_buf)

@@ -57,8 +57,9 @@ impl Config {
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: EventStore,
-    pub idempotency: Idempotency,
+    /// Shared, not cloned per request: a stream handle carries its whole info.
+    pub store: Arc<EventStore>,
+    pub idempotency: Arc<Idempotency>,
     pub jwt: Arc<Jwt>,
     /// Where each known thread belongs (its project and author): immutable.
     pub thread_origins: Arc<cache::Bounded<ThreadId, (ProjectId, UserId)>>,
@@ -101,8 +102,8 @@ impl App {
         ));
 
         let state = AppState {
-            store,
-            idempotency,
+            store: Arc::new(store),
+            idempotency: Arc::new(idempotency),
             jwt: Arc::new(Jwt::new(&config.jwt_secret)),
             thread_origins: Arc::new(cache::Bounded::new(50_000)),
             votes: Arc::new(cache::Bounded::new(50_000)),

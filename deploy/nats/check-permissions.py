@@ -357,8 +357,8 @@ async def projector(c: Client, q: Client, cli: Client) -> None:
     await c.api("$JS.API.STREAM.INFO.FLOW")
     await c.api("$JS.API.CONSUMER.INFO.FLOW.projector", expect_ok=False)
     subject = "$JS.API.CONSUMER.CREATE.FLOW.projector.flow.evt.>"
-    await c.api(subject, consumer_request("projector", "flow.evt.>", "create", max_ack_pending=2000))
-    await c.api(subject, consumer_request("projector", "flow.evt.>", "update", max_ack_pending=2000))
+    await c.api(subject, consumer_request("projector", "flow.evt.>", "create", ack_policy="all", max_ack_pending=2000))
+    await c.api(subject, consumer_request("projector", "flow.evt.>", "update", ack_policy="all", max_ack_pending=2000))
     await c.api("$JS.API.CONSUMER.RESET.FLOW.projector", {"seq": 2})
     msg = await c.pull_one("projector")
     # The ack subject is $JS.ACK.FLOW.projector.<delivered>.<stream seq>.<consumer seq>...

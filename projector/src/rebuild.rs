@@ -51,7 +51,7 @@ impl Kind {
 const SCRATCH_BASE: u64 = 1_000_000;
 /// How long the old generation stays after a switch, for reads in flight.
 pub const DROP_GRACE: Duration = Duration::from_secs(10);
-const REBUILD_BATCH: usize = 4_000;
+const REBUILD_BATCH: usize = 1_000;
 /// How many merged statements a rebuild holds before writing them.
 const FOLD_LIMIT: usize = 20_000;
 
@@ -372,7 +372,7 @@ fn drain_upto(pending: &mut VecDeque<Delivered>, upto: u64) -> Vec<Delivered> {
 
 async fn apply(projection: &mut Projection, events: &[Delivered]) -> anyhow::Result<u64> {
     let plan = projection.plan(events);
-    let written = projection.write(plan, None, || {}).await?;
+    let written = projection.write(plan, None, || {}, |_| {}).await?;
     Ok(written.position)
 }
 

@@ -241,11 +241,14 @@ impl Projection {
     /// Writes a plan and the new position. Statements MongoDB refuses are
     /// retried; after `max_attempts` the events are written one by one and
     /// the refused ones parked.
+    /// `on_visible` is called once the documents are written, before the
+    /// position is: reads may see the batch from then on.
     pub async fn write(
         &mut self,
         mut plan: Plan,
         stop: Option<&mut watch::Receiver<bool>>,
         on_wait: impl Fn(),
+        on_visible: impl Fn(u64),
     ) -> Result<Written, WriteFailure> {
         let mut attempts = 0;
         let mut backoff = Duration::from_millis(100);
@@ -256,13 +259,21 @@ impl Projection {
                     .events
                     .first()
                     .is_some_and(|(seq, _, _)| *seq > self.coalesce_after);
-            let all: Vec<Write> = plan
-                .events
-                .iter()
-                .flat_map(|(_, _, w)| w.iter().cloned())
-                .collect();
-            let statements = if coalescing { coalesce(all) } else { all };
-            let result = write_all(&self.model, &statements, &plan.parked, plan.position).await;
+            // The plan keeps each event's own writes, in case a refused
+            // statement has to be found; merged ones are dropped as they merge.
+            let all = plan.events.iter().flat_map(|(_, _, w)| w.iter().cloned());
+            let statements: Vec<Write> = if coalescing {
+                coalesce(all)
+            } else {
+                all.collect()
+            };
+            let result = async {
+                write_statements(&self.model, &statements).await?;
+                write_parked(&self.model, &plan.parked).await?;
+                on_visible(plan.position);
+                write_position(&self.model, plan.position).await
+            }
+            .await;
             match result {
                 Ok(()) => {
                     return Ok(Written {
@@ -438,6 +449,10 @@ pub enum Control {
 }
 
 /// Creates the durable consumer or updates it to the current configuration.
+/// A new consumer acknowledges cumulatively (one ack per batch covers every
+/// event before it); one created before that keeps acknowledging each event,
+/// since NATS cannot change a consumer's ack policy and the projector may not
+/// delete consumers (delete it by hand, stopped, to switch).
 pub async fn ensure_consumer(
     stream: &JsStream,
     durable: &str,
@@ -449,13 +464,28 @@ pub async fn ensure_consumer(
         description: Some("projects events into the MongoDB read model".into()),
         filter_subject: subjects.all_events(),
         deliver_policy: DeliverPolicy::All,
-        ack_policy: AckPolicy::Explicit,
+        ack_policy: AckPolicy::All,
         ack_wait: Duration::from_secs(30),
         max_ack_pending: i64::try_from(batch_size * 4).unwrap_or(2_000),
         ..Default::default()
     };
     let consumer = match stream.get_consumer::<pull::Config>(durable).await {
-        Ok(_) => stream.update_consumer(config).await?,
+        Ok(mut existing) => {
+            let ack_policy = existing.info().await?.config.ack_policy;
+            if ack_policy != config.ack_policy {
+                tracing::info!(
+                    durable,
+                    ?ack_policy,
+                    "the consumer keeps its ack policy: every event is acknowledged on its own"
+                );
+            }
+            stream
+                .update_consumer(pull::Config {
+                    ack_policy,
+                    ..config
+                })
+                .await?
+        }
         Err(_) => stream.create_consumer(config).await?,
     };
     Ok(consumer)
@@ -698,18 +728,31 @@ impl Runner {
             let plan = self.projection.plan(&delivered);
             let status = self.status.clone();
             let progress = &to_ack;
+            let (client, subjects) = (&self.client, &self.subjects);
             let written = self
                 .projection
-                .write(plan, Some(stop), || {
-                    status.store_ok.store(false, Ordering::Relaxed);
-                    for message in progress {
-                        // Keep the batch ours while MongoDB is away.
-                        let message = message.clone();
-                        tokio::spawn(async move {
-                            let _ = message.ack_with(AckKind::Progress).await;
-                        });
-                    }
-                })
+                .write(
+                    plan,
+                    Some(stop),
+                    || {
+                        status.store_ok.store(false, Ordering::Relaxed);
+                        for message in progress {
+                            // Keep the batch ours while MongoDB is away.
+                            let message = message.clone();
+                            tokio::spawn(async move {
+                                let _ = message.ack_with(AckKind::Progress).await;
+                            });
+                        }
+                    },
+                    |visible| {
+                        // Tell query-api now; recording the position and
+                        // acknowledging come after.
+                        status.position.store(visible, Ordering::Relaxed);
+                        let (client, subjects, status) =
+                            (client.clone(), subjects.clone(), status.clone());
+                        tokio::spawn(async move { announce(&client, &subjects, &status).await });
+                    },
+                )
                 .await;
             let written = match written {
                 Ok(written) => written,
@@ -732,7 +775,14 @@ impl Runner {
                 .last_applied_stored_ms
                 .store(last_stored, Ordering::Relaxed);
         }
-        for message in &to_ack {
+        let cumulative = self.consumer.cached_info().config.ack_policy == AckPolicy::All;
+        let acks = if cumulative {
+            // The last one acknowledges every one before it.
+            &to_ack[to_ack.len().saturating_sub(1)..]
+        } else {
+            &to_ack[..]
+        };
+        for message in acks {
             if let Err(err) = message.ack().await {
                 tracing::warn!(%err, "cannot acknowledge; the event will come again and change nothing");
             }
@@ -827,6 +877,10 @@ mod tests {
         let batch = fill(&mut items, vec![first], 4, Duration::from_millis(5)).await;
         assert_eq!(batch, [1, 2, 3, 4]);
         let next = fill(&mut items, Vec::new(), 100, Duration::from_millis(5)).await;
-        assert_eq!(next, [5, 6, 7, 8, 9, 10], "the rest stays for the next batch");
+        assert_eq!(
+            next,
+            [5, 6, 7, 8, 9, 10],
+            "the rest stays for the next batch"
+        );
     }
 }

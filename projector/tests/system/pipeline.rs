@@ -183,3 +183,63 @@ async fn a_restarted_projector_continues_where_it_stopped() {
     assert_eq!(fresh.body["items"].as_array().expect("items").len(), 2);
     system.stop().await;
 }
+
+/// One acknowledgement per batch covers every event before it: after a
+/// workload nothing waits for an ack, and the ack floor is the last event.
+/// A consumer made before cumulative acks keeps acknowledging each event.
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_are_acknowledged_up_to_their_last_event() {
+    use async_nats::jetstream::consumer::{AckPolicy, PullConsumer, pull};
+    async fn consumer_settles(system: &System, expected: AckPolicy) {
+        let (_, js) = system.jetstream().await;
+        let stream = js
+            .get_stream(&system.env.nats.stream)
+            .await
+            .expect("the stream");
+        let last = system.stream_last().await;
+        let consumer: PullConsumer = stream.get_consumer("projector").await.expect("durable");
+        assert_eq!(consumer.cached_info().config.ack_policy, expected);
+        shared::testkit::eventually(
+            "every event acknowledged",
+            std::time::Duration::from_secs(20),
+            || {
+                let mut consumer = consumer.clone();
+                async move {
+                    let info = consumer.info().await.expect("info");
+                    info.ack_floor.stream_sequence == last && info.num_ack_pending == 0
+                }
+            },
+        )
+        .await;
+    }
+    let mut system = System::start().await;
+    for i in 0..30 {
+        system.propose("alice", &format!("acked {i}")).await;
+    }
+    system.settle().await;
+    consumer_settles(&system, AckPolicy::All).await;
+
+    // An older deployment's consumer, acknowledging each event.
+    system.stop_projector().await;
+    let (_, js) = system.jetstream().await;
+    let stream = js
+        .get_stream(&system.env.nats.stream)
+        .await
+        .expect("the stream");
+    stream.delete_consumer("projector").await.expect("deleted");
+    stream
+        .create_consumer(pull::Config {
+            durable_name: Some("projector".into()),
+            filter_subject: system.env.nats.subjects().all_events(),
+            ack_policy: AckPolicy::Explicit,
+            ..Default::default()
+        })
+        .await
+        .expect("created");
+    system.start_projector().await;
+    let token = system.propose("alice", "acked one by one").await.token();
+    system.get_after("/projects", &token).await;
+    system.settle().await;
+    consumer_settles(&system, AckPolicy::Explicit).await;
+    system.stop().await;
+}
