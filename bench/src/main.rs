@@ -149,6 +149,7 @@ struct StatusSample {
     writes: u64,
     applied: u64,
     batches: u64,
+    batch_micros: u64,
 }
 
 impl StatusSample {
@@ -161,6 +162,7 @@ impl StatusSample {
             writes: n("writes"),
             applied: n("applied_events"),
             batches: n("batches"),
+            batch_micros: n("batch_visible_micros"),
         }
     }
 }
@@ -558,8 +560,21 @@ async fn measure(
 
     m.phase("writes at 50%");
     let rate = (ours_max.per_second * 0.5).max(1.0);
+    let half_before = status_now(http, &system.projector_url).await?;
     let (half, fresh, fresh_points) =
         votes_at(&votes, http, &system.query_url, rate, warmup, phase).await;
+    let half_after = status_now(http, &system.projector_url).await?;
+    let half_batches = half_after
+        .batches
+        .saturating_sub(half_before.batches)
+        .max(1);
+    let half_batch_events =
+        half_after.applied.saturating_sub(half_before.applied) as f64 / half_batches as f64;
+    let half_batch_ms = half_after
+        .batch_micros
+        .saturating_sub(half_before.batch_micros) as f64
+        / half_batches as f64
+        / 1000.0;
     let unseen = fresh.errors;
     say!(
         "votes at {rate:.0}/s: p50 {:.2} ms, p99 {:.2} ms, {} errors; freshness p50 {:.1} ms, p99 {:.1} ms over {} samples ({unseen} not visible within the wait)",
@@ -637,7 +652,8 @@ async fn measure(
             fresh.p50_ms,
         )
         .note(format!(
-            "{} writes followed (1 in {FRESHNESS_EVERY}); {unseen} not visible within the 2 s wait",
+            "{} writes followed (1 in {FRESHNESS_EVERY}); {unseen} not visible within the 2 s wait; \
+             the projector's batches: {half_batch_events:.0} events, {half_batch_ms:.1} ms from the first event received to the documents written",
             fresh.ok
         )),
     );
@@ -995,7 +1011,10 @@ async fn start_system(
         ("FLOW_SUBJECT_PREFIX", PREFIX.into()),
         ("FLOW_MONGODB_DATABASE", DATABASE.into()),
         ("FLOW_MAX_LAG", "100000000".into()),
-        ("RUST_LOG", "info".into()),
+        (
+            "RUST_LOG",
+            std::env::var("FLOW_BENCH_RUST_LOG").unwrap_or_else(|_| "info".into()),
+        ),
         // Capacity, not abuse protection: all the load comes from one address.
         ("FLOW_RATE_LIMIT_PER_SECOND", "0".into()),
     ];

@@ -289,6 +289,7 @@ async fn status_json(State(state): State<HttpState>) -> Json<serde_json::Value> 
         "writes_per_event": if applied > 0 { writes as f64 / applied as f64 } else { 0.0 },
         "batches": batches,
         "mean_batch_size": if batches > 0 { applied as f64 / batches as f64 } else { 0.0 },
+        "batch_visible_micros": s.batch_micros.load(Ordering::Relaxed),
         "parked_events": s.parked.load(Ordering::Relaxed),
         "redelivered_events": s.redelivered.load(Ordering::Relaxed),
         "store_ok": s.store_ok.load(Ordering::Relaxed),
@@ -322,7 +323,7 @@ fn register_metrics(metrics: &Metrics, status: &Arc<Status>) {
     }
     impl prometheus_client::metrics::TypedMetric for Read {}
     type Entry = (&'static str, &'static str, fn(&Status) -> f64, bool);
-    let entries: [Entry; 11] = [
+    let entries: [Entry; 12] = [
         (
             "projector_position",
             "Stream sequence up to which every event is applied",
@@ -369,6 +370,12 @@ fn register_metrics(metrics: &Metrics, status: &Arc<Status>) {
             "projector_batches",
             "Batches written",
             |s| s.batches.load(Ordering::Relaxed) as f64,
+            true,
+        ),
+        (
+            "projector_batch_seconds",
+            "Time from each batch's first event received to its documents written, summed",
+            |s| s.batch_micros.load(Ordering::Relaxed) as f64 / 1e6,
             true,
         ),
         (

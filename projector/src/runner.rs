@@ -65,6 +65,9 @@ pub struct Status {
     pub applied_events: AtomicU64,
     pub writes: AtomicU64,
     pub batches: AtomicU64,
+    /// Time from a batch's first event received to its documents written,
+    /// summed over batches (µs).
+    pub batch_micros: AtomicU64,
     pub parked: AtomicU64,
     pub redelivered: AtomicU64,
     pub store_ok: AtomicBool,
@@ -370,22 +373,28 @@ pub async fn write_statements(model: &ReadModel, writes: &[Write]) -> Result<(),
             .or_default()
             .push(write.statement());
     }
-    for (collection, statements) in by_collection {
-        for chunk in statements.chunks(1_000) {
-            let reply = model
-                .db
-                .run_command(doc! {"update": collection.as_str(), "updates": chunk.to_vec(), "ordered": true})
-                .await
-                .map_err(|e| classify(e, &format!("update of {collection}")))?;
-            if let Ok(errors) = reply.get_array("writeErrors")
-                && !errors.is_empty()
-            {
-                return Err(WriteFailure::Rejected(anyhow::anyhow!(
-                    "update of {collection} refused: {errors:?}"
-                )));
+    // Documents of different collections never depend on each other: their
+    // commands go out at once, each collection's in order.
+    let per_collection = by_collection
+        .into_iter()
+        .map(|(collection, statements)| async move {
+            for chunk in statements.chunks(1_000) {
+                let reply = model
+                    .db
+                    .run_command(doc! {"update": collection.as_str(), "updates": chunk.to_vec(), "ordered": true})
+                    .await
+                    .map_err(|e| classify(e, &format!("update of {collection}")))?;
+                if let Ok(errors) = reply.get_array("writeErrors")
+                    && !errors.is_empty()
+                {
+                    return Err(WriteFailure::Rejected(anyhow::anyhow!(
+                        "update of {collection} refused: {errors:?}"
+                    )));
+                }
             }
-        }
-    }
+            Ok(())
+        });
+    futures::future::try_join_all(per_collection).await?;
     Ok(())
 }
 
@@ -564,12 +573,13 @@ impl Runner {
                         Some(first) => {
                             // Under load, wait a moment for a fuller batch:
                             // fewer, larger writes.
+                            let received = std::time::Instant::now();
                             let chunk = fill(&mut messages, vec![first], batch_size, LINGER).await;
                             let batch: Vec<jetstream::Message> = chunk
                                 .into_iter()
                                 .filter_map(|m| m.map_err(|err| tracing::warn!(%err, "consumer error")).ok())
                                 .collect();
-                            self.apply_batch(batch, &mut position, &mut stop).await?
+                            self.apply_batch(batch, received, &mut position, &mut stop).await?
                         }
                         None => Next::Restart,
                     },
@@ -685,6 +695,7 @@ impl Runner {
     async fn apply_batch(
         &mut self,
         batch: Vec<jetstream::Message>,
+        received: std::time::Instant,
         position: &mut u64,
         stop: &mut watch::Receiver<bool>,
     ) -> anyhow::Result<Next> {
@@ -729,6 +740,8 @@ impl Runner {
             let status = self.status.clone();
             let progress = &to_ack;
             let (client, subjects) = (&self.client, &self.subjects);
+            let filled = received.elapsed();
+            let visible_after = std::sync::Mutex::new(None);
             let written = self
                 .projection
                 .write(
@@ -747,6 +760,9 @@ impl Runner {
                     |visible| {
                         // Tell query-api now; recording the position and
                         // acknowledging come after.
+                        if let Ok(mut after) = visible_after.lock() {
+                            *after = Some(received.elapsed());
+                        }
                         status.position.store(visible, Ordering::Relaxed);
                         let (client, subjects, status) =
                             (client.clone(), subjects.clone(), status.clone());
@@ -760,6 +776,23 @@ impl Runner {
                 Err(err) => return Err(err.into()),
             };
             self.status.store_ok.store(true, Ordering::Relaxed);
+            let visible = visible_after
+                .lock()
+                .ok()
+                .and_then(|v| *v)
+                .unwrap_or_else(|| received.elapsed());
+            self.status.batch_micros.fetch_add(
+                u64::try_from(visible.as_micros()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+            tracing::debug!(
+                events,
+                statements = written.statements,
+                filled = ?filled,
+                visible = ?visible,
+                recorded = ?received.elapsed(),
+                "batch written"
+            );
             *position = written.position;
             self.status
                 .writes

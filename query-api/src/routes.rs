@@ -347,16 +347,15 @@ pub(crate) async fn get_thread(
 ) -> Result<Json<ThreadWithReplies>, ApiError> {
     let id = ThreadId::parse(&thread_id).map_err(|_| ApiError::not_found("thread"))?;
     let model = state.model();
-    let thread = model
-        .threads
-        .find_one(doc! {"_id": id.to_string()})
-        .await
+    // Both at once: one round trip to the store, not two.
+    let (thread, replies) = tokio::join!(
+        model.threads.find_one(doc! {"_id": id.to_string()}),
+        replies_query(id).run(&model.threads)
+    );
+    let thread = thread
         .map_err(internal)?
         .ok_or_else(|| ApiError::not_found("thread"))?;
-    let replies: Vec<ThreadDoc> = replies_query(id)
-        .run(&model.threads)
-        .await
-        .map_err(internal)?;
+    let replies: Vec<ThreadDoc> = replies.map_err(internal)?;
     Ok(Json(ThreadWithReplies {
         thread: ThreadView::from(&thread),
         replies: replies.iter().map(ThreadView::from).collect(),
