@@ -38,6 +38,8 @@ pub struct Config {
     pub nats: NatsConfig,
     pub mongo: MongoConfig,
     /// `FLOW_PROJECTOR_BATCH` (events per batch, default 1 000),
+    /// `FLOW_PROJECTOR_FOLD` (events of successive batches written together
+    /// while more wait, default 20 000; 0 writes every batch on its own),
     /// `FLOW_PROJECTOR_MAX_ATTEMPTS` (before a refused event is parked, default 5),
     /// `FLOW_PROJECTOR_MAX_SCHEMA_VERSION` (newest event schema accepted,
     /// default the one this build writes).
@@ -60,7 +62,11 @@ impl Config {
                 "FLOW_PROJECTOR_MAX_SCHEMA_VERSION",
                 defaults.max_schema_version,
             )?,
+            fold_events: config::parse_or("FLOW_PROJECTOR_FOLD", defaults.fold_events)?,
         };
+        if settings.fold_events > 1_000_000 {
+            anyhow::bail!("FLOW_PROJECTOR_FOLD must be at most 1000000");
+        }
         if !(1..=10_000).contains(&settings.batch_size) {
             anyhow::bail!("FLOW_PROJECTOR_BATCH must be between 1 and 10000");
         }
@@ -117,13 +123,8 @@ impl App {
         let model = base.with_generation(base.active_generation().await?);
         model.ensure_indexes().await?;
         let subjects = config.nats.subjects();
-        let consumer = runner::ensure_consumer(
-            &stream,
-            &config.durable,
-            &subjects,
-            config.settings.batch_size,
-        )
-        .await?;
+        let consumer =
+            runner::ensure_consumer(&stream, &config.durable, &subjects, &config.settings).await?;
         let status = Arc::new(Status::default());
         status.store_ok.store(true, Ordering::Relaxed);
         status.generation.store(model.generation, Ordering::Relaxed);
@@ -170,6 +171,7 @@ impl App {
             subjects: subjects.clone(),
             status: status.clone(),
             control: control_rx,
+            fold: runner::LiveFold::default(),
         };
         let control = control::ControlPlane {
             client: client.clone(),

@@ -41,6 +41,58 @@ pub struct Settings {
     pub max_attempts: u32,
     /// The newest event schema version this projector understands.
     pub max_schema_version: u16,
+    /// Events of successive batches folded into one write while more wait.
+    pub fold_events: usize,
+}
+
+impl Settings {
+    /// The most events one write may span: a batch, or a live fold of many.
+    pub fn span(&self) -> u64 {
+        (self.batch_size + self.fold_events) as u64
+    }
+}
+
+/// While more events wait (a backlog), up to this many events of successive
+/// batches are folded into one write by default: each document is written
+/// once for all of them.
+pub const LIVE_FOLD_EVENTS: usize = 20_000;
+/// A fold is written once it holds this many statements ...
+const LIVE_FOLD_STATEMENTS: usize = 20_000;
+/// ... or is this old, so that reads see progress under a long backlog.
+const LIVE_FOLD_AGE: Duration = Duration::from_millis(250);
+
+/// Batches folded into one write. Only merged statements are kept, not the
+/// events; if MongoDB refuses the write, the events are read again and
+/// applied batch by batch, where the refused one can be found and parked.
+#[derive(Default)]
+pub struct LiveFold {
+    coalescer: crate::coalesce::Coalescer,
+    parked: Vec<ParkedEvent>,
+    position: u64,
+    events: u64,
+    last_stored: u64,
+    /// Acknowledges every folded event (cumulative acks).
+    last_message: Option<jetstream::Message>,
+    started: Option<std::time::Instant>,
+}
+
+impl LiveFold {
+    fn is_empty(&self) -> bool {
+        self.started.is_none()
+    }
+
+    fn deadline(&self) -> Option<tokio::time::Instant> {
+        self.started
+            .map(|started| tokio::time::Instant::from_std(started) + LIVE_FOLD_AGE)
+    }
+
+    fn full(&self, max_events: usize) -> bool {
+        self.events >= max_events as u64
+            || self.coalescer.len() >= LIVE_FOLD_STATEMENTS
+            || self
+                .started
+                .is_some_and(|started| started.elapsed() >= LIVE_FOLD_AGE)
+    }
 }
 
 impl Default for Settings {
@@ -49,6 +101,7 @@ impl Default for Settings {
             batch_size: 1_000,
             max_attempts: 5,
             max_schema_version: shared::events::SCHEMA_VERSION,
+            fold_events: LIVE_FOLD_EVENTS,
         }
     }
 }
@@ -173,7 +226,7 @@ impl Projection {
             .state
             .find_one_and_update(
                 doc! {"_id": model.position_id()},
-                doc! {"$max": {"max_batch": settings.batch_size as i64}},
+                doc! {"$max": {"max_batch": settings.span() as i64}},
             )
             .upsert(true)
             .await?;
@@ -183,7 +236,8 @@ impl Projection {
                 .and_then(|d| d.get(name).map(shared::readmodel::bson_u64))
                 .unwrap_or(0)
         };
-        let coalesce_after = field("position") + field("max_batch").max(settings.batch_size as u64);
+        // The document as it was: what earlier runs recorded.
+        let coalesce_after = field("position") + field("max_batch");
         Ok(Self {
             model,
             blocked,
@@ -466,8 +520,9 @@ pub async fn ensure_consumer(
     stream: &JsStream,
     durable: &str,
     subjects: &Subjects,
-    batch_size: usize,
+    settings: &Settings,
 ) -> anyhow::Result<PullConsumer> {
+    let batch_size = settings.batch_size;
     let config = pull::Config {
         durable_name: Some(durable.to_owned()),
         description: Some("projects events into the MongoDB read model".into()),
@@ -475,7 +530,9 @@ pub async fn ensure_consumer(
         deliver_policy: DeliverPolicy::All,
         ack_policy: AckPolicy::All,
         ack_wait: Duration::from_secs(30),
-        max_ack_pending: i64::try_from(batch_size * 4).unwrap_or(2_000),
+        // Room for a whole fold and the batch after it, unacknowledged.
+        max_ack_pending: i64::try_from((batch_size * 4).max(settings.fold_events + 4 * batch_size))
+            .unwrap_or(i64::MAX),
         ..Default::default()
     };
     let consumer = match stream.get_consumer::<pull::Config>(durable).await {
@@ -509,6 +566,7 @@ pub struct Runner {
     pub subjects: Subjects,
     pub status: Arc<Status>,
     pub control: mpsc::Receiver<Control>,
+    pub fold: LiveFold,
 }
 
 enum Next {
@@ -583,12 +641,25 @@ impl Runner {
                         }
                         None => Next::Restart,
                     },
-                    Some(control) = self.control.recv() => self.handle(control, &mut position).await,
+                    Some(control) = self.control.recv() => {
+                        // A pause reports the written position: write what is folded first.
+                        match self.flush(&mut position, &mut stop).await? {
+                            Next::Continue => self.handle(control, &mut position).await,
+                            other => other,
+                        }
+                    }
+                    _ = tokio::time::sleep_until(self.fold.deadline().unwrap_or_else(tokio::time::Instant::now)), if !self.fold.is_empty() => {
+                        self.flush(&mut position, &mut stop).await?
+                    }
                     _ = stop.changed() => Next::Stop,
                 };
                 match next {
                     Next::Continue => {}
-                    Next::Restart => continue 'consume,
+                    Next::Restart => {
+                        // Not written, not recorded: read again after the reset.
+                        self.fold = LiveFold::default();
+                        continue 'consume;
+                    }
                     Next::Stop => break 'consume,
                 }
             }
@@ -703,10 +774,12 @@ impl Runner {
         let mut to_ack = Vec::with_capacity(batch.len());
         let mut stream_last = 0;
         let mut gap = false;
-        let mut expected = *position + 1;
+        let mut expected = self.fold.position.max(*position) + 1;
+        let mut waiting = 0;
         for message in batch {
             let Ok(info) = message.info() else { continue };
             let seq = info.stream_sequence;
+            waiting = info.pending;
             if info.delivered > 1 {
                 self.status.redelivered.fetch_add(1, Ordering::Relaxed);
             }
@@ -732,6 +805,39 @@ impl Runner {
             });
             expected = seq + 1;
             to_ack.push(message);
+        }
+        let cumulative = self.consumer.cached_info().config.ack_policy == AckPolicy::All;
+        let foldable = cumulative
+            && delivered
+                .first()
+                .is_some_and(|d| d.seq > self.projection.coalesce_after);
+        if foldable || !self.fold.is_empty() {
+            if !delivered.is_empty() {
+                let plan = self.projection.plan(&delivered);
+                let fold = &mut self.fold;
+                for (_, _, writes) in plan.events {
+                    for write in writes {
+                        fold.coalescer.push(write);
+                    }
+                }
+                fold.parked.extend(plan.parked);
+                fold.position = plan.position;
+                fold.events += delivered.len() as u64;
+                fold.last_stored = delivered.last().map(|d| d.stored_ms).unwrap_or(0);
+                fold.started.get_or_insert(received);
+            }
+            if let Some(last) = to_ack.pop() {
+                self.fold.last_message = Some(last);
+            }
+            self.status
+                .stream_last
+                .fetch_max(stream_last, Ordering::Relaxed);
+            if waiting > 0 && !gap && !self.fold.full(self.projection.settings.fold_events) {
+                // More is waiting: fold it in before writing.
+                return Ok(Next::Continue);
+            }
+            let next = self.flush(position, stop).await?;
+            return Ok(if gap { Next::Restart } else { next });
         }
         if !delivered.is_empty() {
             let events = delivered.len() as u64;
@@ -808,7 +914,6 @@ impl Runner {
                 .last_applied_stored_ms
                 .store(last_stored, Ordering::Relaxed);
         }
-        let cumulative = self.consumer.cached_info().config.ack_policy == AckPolicy::All;
         let acks = if cumulative {
             // The last one acknowledges every one before it.
             &to_ack[to_ack.len().saturating_sub(1)..]
@@ -826,6 +931,102 @@ impl Runner {
             .fetch_max(stream_last.max(*position), Ordering::Relaxed);
         self.announce().await;
         Ok(if gap { Next::Restart } else { Next::Continue })
+    }
+
+    /// Writes the folded batches: their statements, parked events and
+    /// position, then acknowledges them. If MongoDB refuses the write, the
+    /// folded events are read again and applied without coalescing.
+    async fn flush(
+        &mut self,
+        position: &mut u64,
+        stop: &mut watch::Receiver<bool>,
+    ) -> anyhow::Result<Next> {
+        if self.fold.is_empty() {
+            return Ok(Next::Continue);
+        }
+        let mut fold = std::mem::take(&mut self.fold);
+        let statements = fold.coalescer.take();
+        let received = fold.started.unwrap_or_else(std::time::Instant::now);
+        let mut backoff = Duration::from_millis(100);
+        let mut visible = None;
+        loop {
+            let result = async {
+                write_statements(&self.projection.model, &statements).await?;
+                write_parked(&self.projection.model, &fold.parked).await?;
+                visible = Some(received.elapsed());
+                self.status.position.store(fold.position, Ordering::Relaxed);
+                let (client, subjects, status) = (
+                    self.client.clone(),
+                    self.subjects.clone(),
+                    self.status.clone(),
+                );
+                tokio::spawn(async move { announce(&client, &subjects, &status).await });
+                write_position(&self.projection.model, fold.position).await
+            }
+            .await;
+            match result {
+                Ok(()) => break,
+                Err(WriteFailure::Rejected(err)) => {
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        "MongoDB refused a folded write; applying those events batch by batch"
+                    );
+                    // Whatever part of it was written, was written in other
+                    // boundaries: no coalescing until past it.
+                    self.projection.coalesce_after =
+                        self.projection.coalesce_after.max(fold.position);
+                    self.projection.blocked = parking::load_blocked(&self.projection.model).await?;
+                    self.status.position.store(*position, Ordering::Relaxed);
+                    return Ok(Next::Restart);
+                }
+                Err(WriteFailure::Unavailable(err)) => {
+                    self.status.store_ok.store(false, Ordering::Relaxed);
+                    tracing::warn!(error = format!("{err:#}"), retry_in = ?backoff, "cannot write the read model");
+                    if let Some(message) = &fold.last_message {
+                        let _ = message.ack_with(AckKind::Progress).await;
+                    }
+                    if sleep_or_stop(stop, &mut backoff).await {
+                        return Ok(Next::Stop);
+                    }
+                }
+            }
+        }
+        self.status.store_ok.store(true, Ordering::Relaxed);
+        let visible = visible.unwrap_or_else(|| received.elapsed());
+        self.status.batch_micros.fetch_add(
+            u64::try_from(visible.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        tracing::debug!(
+            events = fold.events,
+            statements = statements.len(),
+            visible = ?visible,
+            "folded batches written"
+        );
+        *position = fold.position;
+        let status = &self.status;
+        status
+            .writes
+            .fetch_add(statements.len() as u64, Ordering::Relaxed);
+        status
+            .parked
+            .fetch_add(fold.parked.len() as u64, Ordering::Relaxed);
+        status
+            .applied_events
+            .fetch_add(fold.events, Ordering::Relaxed);
+        status.batches.fetch_add(1, Ordering::Relaxed);
+        status
+            .last_applied_stored_ms
+            .store(fold.last_stored, Ordering::Relaxed);
+        if let Some(message) = &fold.last_message
+            && let Err(err) = message.ack().await
+        {
+            tracing::warn!(%err, "cannot acknowledge; the events will come again and change nothing");
+        }
+        status.position.store(*position, Ordering::Relaxed);
+        status.stream_last.fetch_max(*position, Ordering::Relaxed);
+        self.announce().await;
+        Ok(Next::Continue)
     }
 
     /// Whether every sequence in `from..until` is absent from the stream

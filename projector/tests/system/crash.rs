@@ -17,6 +17,7 @@ fn projector_process(system: &System) -> tokio::process::Child {
         .envs(system.env.env_vars())
         .env("FLOW_PROJECTOR_ADDR", "127.0.0.1:0")
         .env("FLOW_PROJECTOR_BATCH", "25")
+        .env("FLOW_PROJECTOR_FOLD", "200")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -28,6 +28,9 @@ fn projector_process(system: &System) -> tokio::process::Child {
         .envs(system.env.env_vars())
         .env("FLOW_PROJECTOR_ADDR", "127.0.0.1:0")
         .env("FLOW_PROJECTOR_BATCH", "50")
+        // Folds of a few batches: killed while folding, and coalescing again
+        // soon after each restart.
+        .env("FLOW_PROJECTOR_FOLD", "300")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
