@@ -832,8 +832,11 @@ impl Runner {
             self.status
                 .stream_last
                 .fetch_max(stream_last, Ordering::Relaxed);
-            if waiting > 0 && !gap && !self.fold.full(self.projection.settings.fold_events) {
-                // More is waiting: fold it in before writing.
+            let backlog = waiting >= self.projection.settings.batch_size as u64;
+            if backlog && !gap && !self.fold.full(self.projection.settings.fold_events) {
+                // At least another whole batch waits: fold it in before
+                // writing. (Below that, each batch is written as it comes,
+                // for freshness.)
                 return Ok(Next::Continue);
             }
             let next = self.flush(position, stop).await?;
