@@ -48,8 +48,19 @@ impl Write {
         }
     }
 
-    pub fn statement(&self) -> Document {
-        doc! {"q": self.filter.clone(), "u": self.update.clone(), "upsert": self.upsert}
+    /// The statement of MongoDB's `update` command, as raw BSON.
+    pub fn raw_statement(&self) -> mongodb::bson::raw::Result<mongodb::bson::RawDocumentBuf> {
+        let mut statement = mongodb::bson::RawDocumentBuf::new();
+        statement.append(
+            "q",
+            mongodb::bson::RawDocumentBuf::from_document(&self.filter)?,
+        );
+        statement.append(
+            "u",
+            mongodb::bson::RawDocumentBuf::from_document(&self.update)?,
+        );
+        statement.append("upsert", self.upsert);
+        Ok(statement)
     }
 }
 

@@ -18,7 +18,7 @@ use async_nats::jetstream::{
     stream::Stream as JsStream,
 };
 use futures::StreamExt;
-use mongodb::bson::{Document, doc};
+use mongodb::bson::{Document, RawArrayBuf, RawDocumentBuf, doc};
 use shared::{
     events::{Envelope, Subjects},
     nats::PositionAnnouncement,
@@ -56,8 +56,9 @@ impl Settings {
 /// batches are folded into one write by default: each document is written
 /// once for all of them.
 pub const LIVE_FOLD_EVENTS: usize = 20_000;
-/// A fold is written once it holds this many statements ...
-const LIVE_FOLD_STATEMENTS: usize = 20_000;
+/// A fold is written once it holds this many statements (one per document
+/// for votes; a few per proposal) ...
+const LIVE_FOLD_STATEMENTS: usize = 5_000;
 /// ... or is this old, so that reads see progress under a long backlog.
 const LIVE_FOLD_AGE: Duration = Duration::from_millis(250);
 
@@ -418,36 +419,48 @@ pub async fn write_all(
     write_position(model, position).await
 }
 
-/// Per collection, one ordered multi-statement `update` command.
+/// Per collection, ordered multi-statement `update` commands of at most 1,000
+/// statements. Each command is built as raw BSON straight from the writes:
+/// a large fold is not copied into document trees on its way out.
 pub async fn write_statements(model: &ReadModel, writes: &[Write]) -> Result<(), WriteFailure> {
-    let mut by_collection: BTreeMap<String, Vec<Document>> = BTreeMap::new();
+    let mut by_collection: BTreeMap<&'static str, Vec<&Write>> = BTreeMap::new();
     for write in writes {
         by_collection
-            .entry(model.collection(write.collection))
+            .entry(write.collection)
             .or_default()
-            .push(write.statement());
+            .push(write);
     }
     // Documents of different collections never depend on each other: their
     // commands go out at once, each collection's in order.
-    let per_collection = by_collection
-        .into_iter()
-        .map(|(collection, statements)| async move {
-            for chunk in statements.chunks(1_000) {
-                let reply = model
-                    .db
-                    .run_command(doc! {"update": collection.as_str(), "updates": chunk.to_vec(), "ordered": true})
-                    .await
-                    .map_err(|e| classify(e, &format!("update of {collection}")))?;
-                if let Ok(errors) = reply.get_array("writeErrors")
-                    && !errors.is_empty()
-                {
-                    return Err(WriteFailure::Rejected(anyhow::anyhow!(
-                        "update of {collection} refused: {errors:?}"
-                    )));
-                }
+    let per_collection = by_collection.into_iter().map(|(base, writes)| async move {
+        let collection = model.collection(base);
+        for chunk in writes.chunks(1_000) {
+            let mut updates = RawArrayBuf::new();
+            for write in chunk {
+                let statement = write.raw_statement().map_err(|e| {
+                    WriteFailure::Rejected(anyhow::anyhow!("a statement for {collection}: {e}"))
+                })?;
+                updates.push(statement);
             }
-            Ok(())
-        });
+            let mut command = RawDocumentBuf::new();
+            command.append("update", collection.as_str());
+            command.append("updates", updates);
+            command.append("ordered", true);
+            let reply = model
+                .db
+                .run_raw_command(command)
+                .await
+                .map_err(|e| classify(e, &format!("update of {collection}")))?;
+            if let Ok(errors) = reply.get_array("writeErrors")
+                && !errors.is_empty()
+            {
+                return Err(WriteFailure::Rejected(anyhow::anyhow!(
+                    "update of {collection} refused: {errors:?}"
+                )));
+            }
+        }
+        Ok(())
+    });
     futures::future::try_join_all(per_collection).await?;
     Ok(())
 }
