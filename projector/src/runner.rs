@@ -59,8 +59,13 @@ pub const LIVE_FOLD_EVENTS: usize = 20_000;
 /// A fold is written once it holds this many statements (one per document
 /// for votes; a few per proposal) ...
 const LIVE_FOLD_STATEMENTS: usize = 5_000;
-/// ... or is this old, so that reads see progress under a long backlog.
-const LIVE_FOLD_AGE: Duration = Duration::from_millis(250);
+/// ... or is this old (decoding and planning 20,000 events takes about half
+/// a second), so that reads see progress at least this often under a long
+/// backlog.
+const LIVE_FOLD_AGE: Duration = Duration::from_secs(1);
+/// ... or nothing more arrived for this long (the backlog may be held back by
+/// the server, for one: acknowledgements pending from before a restart).
+const LIVE_FOLD_IDLE: Duration = Duration::from_millis(25);
 
 /// Batches folded into one write. Only merged statements are kept, not the
 /// events; if MongoDB refuses the write, the events are read again and
@@ -75,6 +80,8 @@ pub struct LiveFold {
     /// Acknowledges every folded event (cumulative acks).
     last_message: Option<jetstream::Message>,
     started: Option<std::time::Instant>,
+    /// When the last batch was folded in.
+    added: Option<std::time::Instant>,
 }
 
 impl LiveFold {
@@ -83,8 +90,9 @@ impl LiveFold {
     }
 
     fn deadline(&self) -> Option<tokio::time::Instant> {
-        self.started
-            .map(|started| tokio::time::Instant::from_std(started) + LIVE_FOLD_AGE)
+        let aged = self.started? + LIVE_FOLD_AGE;
+        let idle = self.added? + LIVE_FOLD_IDLE;
+        Some(tokio::time::Instant::from_std(aged.min(idle)))
     }
 
     fn full(&self, max_events: usize) -> bool {
@@ -543,9 +551,13 @@ pub async fn ensure_consumer(
         deliver_policy: DeliverPolicy::All,
         ack_policy: AckPolicy::All,
         ack_wait: Duration::from_secs(30),
-        // Room for a whole fold and the batch after it, unacknowledged.
-        max_ack_pending: i64::try_from((batch_size * 4).max(settings.fold_events + 4 * batch_size))
-            .unwrap_or(i64::MAX),
+        // Room for a whole fold and the batches after it, unacknowledged;
+        // twice that: after a restart, deliveries of the run before may still
+        // count until they expire.
+        max_ack_pending: i64::try_from(
+            (batch_size * 4).max(2 * (settings.fold_events + 4 * batch_size)),
+        )
+        .unwrap_or(i64::MAX),
         ..Default::default()
     };
     let consumer = match stream.get_consumer::<pull::Config>(durable).await {
@@ -838,6 +850,7 @@ impl Runner {
                 fold.events += delivered.len() as u64;
                 fold.last_stored = delivered.last().map(|d| d.stored_ms).unwrap_or(0);
                 fold.started.get_or_insert(received);
+                fold.added = Some(std::time::Instant::now());
             }
             if let Some(last) = to_ack.pop() {
                 self.fold.last_message = Some(last);
