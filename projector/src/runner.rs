@@ -551,13 +551,12 @@ pub async fn ensure_consumer(
         deliver_policy: DeliverPolicy::All,
         ack_policy: AckPolicy::All,
         ack_wait: Duration::from_secs(30),
-        // Room for a whole fold and the batches after it, unacknowledged;
-        // twice that: after a restart, deliveries of the run before may still
-        // count until they expire.
-        max_ack_pending: i64::try_from(
-            (batch_size * 4).max(2 * (settings.fold_events + 4 * batch_size)),
-        )
-        .unwrap_or(i64::MAX),
+        // Room for a whole fold and the batches after it, unacknowledged,
+        // several times over: after a restart, deliveries to the run before
+        // may still count until they expire (ack wait), and a consumer at
+        // this bound stops delivering.
+        max_ack_pending: i64::try_from(4 * (settings.fold_events + 4 * batch_size))
+            .unwrap_or(i64::MAX),
         ..Default::default()
     };
     let consumer = match stream.get_consumer::<pull::Config>(durable).await {
