@@ -550,7 +550,9 @@ pub async fn ensure_consumer(
         filter_subject: subjects.all_events(),
         deliver_policy: DeliverPolicy::All,
         ack_policy: AckPolicy::All,
-        ack_wait: Duration::from_secs(30),
+        // Short, so that deliveries to a run that died come again soon; a
+        // batch held while MongoDB is away is kept with in-progress acks.
+        ack_wait: Duration::from_secs(10),
         // Room for a whole fold and the batches after it, unacknowledged,
         // several times over: after a restart, deliveries to the run before
         // may still count until they expire (ack wait), and a consumer at
@@ -634,7 +636,8 @@ impl Runner {
                 .stream()
                 .max_messages_per_batch(batch_size)
                 .heartbeat(Duration::from_secs(5))
-                .expires(Duration::from_secs(30))
+                // Pull requests of a run that died expire soon too.
+                .expires(Duration::from_secs(10))
                 .messages()
                 .await
             {
