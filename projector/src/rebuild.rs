@@ -26,10 +26,8 @@ use serde_json::{Value, json};
 use shared::readmodel::{ACTIVE_GENERATION_ID, GENERATION_COLLECTIONS, ReadModel};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{
-    coalesce::Coalescer,
-    parking::ParkedEvent,
-    runner::{Control, Delivered, Projection, Settings, Status, WriteFailure, write_all},
+use crate::runner::{
+    Control, Delivered, Folded, Projection, Settings, Status, WriteFailure, write_all,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,11 +58,7 @@ const FOLD_LIMIT: usize = 5_000;
 /// needs to be exact when it is handed over. The memory it takes is bounded
 /// by the number of statements, not of events.
 #[derive(Default)]
-struct Fold {
-    coalescer: Coalescer,
-    parked: Vec<ParkedEvent>,
-    position: u64,
-}
+struct Fold(Folded);
 
 /// MongoDB refused a folded write; which event caused it is unknown.
 #[derive(Debug, thiserror::Error)]
@@ -72,24 +66,13 @@ struct Fold {
 struct FoldRefused(anyhow::Error);
 
 impl Fold {
-    fn add(&mut self, projection: &mut Projection, events: &[Delivered]) {
-        let plan = projection.plan(events);
-        for (_, _, writes) in plan.events {
-            for write in writes {
-                self.coalescer.push(write);
-            }
-        }
-        self.parked.extend(plan.parked);
-        self.position = plan.position;
-    }
-
     /// Writes what is held; waits for MongoDB while it is unavailable.
     async fn flush(&mut self, projection: &Projection) -> anyhow::Result<()> {
-        let statements = self.coalescer.take();
-        let parked = std::mem::take(&mut self.parked);
+        let statements = self.0.coalescer.take();
+        let parked = std::mem::take(&mut self.0.parked);
         let mut backoff = Duration::from_millis(100);
         loop {
-            match write_all(&projection.model, &statements, &parked, self.position).await {
+            match write_all(&projection.model, &statements, &parked, self.0.position).await {
                 Ok(()) => return Ok(()),
                 Err(WriteFailure::Rejected(err)) => return Err(FoldRefused(err).into()),
                 Err(WriteFailure::Unavailable(err)) => {
@@ -227,11 +210,11 @@ impl Rebuilder {
             let ready: Vec<Delivered> = drain_upto(&mut pending, live);
             if !ready.is_empty() {
                 if folding {
-                    fold.add(&mut projection, &ready);
-                    if fold.coalescer.len() >= FOLD_LIMIT {
+                    fold.0.add(projection.plan(&ready));
+                    if fold.0.coalescer.len() >= FOLD_LIMIT {
                         fold.flush(&projection).await?;
                     }
-                    position = fold.position;
+                    position = fold.0.position;
                 } else {
                     position = apply(&mut projection, &ready).await?;
                 }
@@ -242,7 +225,7 @@ impl Rebuilder {
                 break;
             }
         }
-        if !fold.coalescer.is_empty() || !fold.parked.is_empty() {
+        if !fold.0.coalescer.is_empty() || !fold.0.parked.is_empty() {
             fold.flush(&projection).await?;
         }
 

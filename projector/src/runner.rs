@@ -67,14 +67,34 @@ const LIVE_FOLD_AGE: Duration = Duration::from_secs(1);
 /// the server, for one: acknowledgements pending from before a restart).
 const LIVE_FOLD_IDLE: Duration = Duration::from_millis(25);
 
-/// Batches folded into one write. Only merged statements are kept, not the
-/// events; if MongoDB refuses the write, the events are read again and
-/// applied batch by batch, where the refused one can be found and parked.
+/// The planned writes of many batches merged into one statement per
+/// document, with what they parked and the position they bring the read
+/// model to. Only merged statements are kept, not the events.
+#[derive(Default)]
+pub struct Folded {
+    pub coalescer: crate::coalesce::Coalescer,
+    pub parked: Vec<ParkedEvent>,
+    pub position: u64,
+}
+
+impl Folded {
+    pub fn add(&mut self, plan: Plan) {
+        for (_, _, writes) in plan.events {
+            for write in writes {
+                self.coalescer.push(write);
+            }
+        }
+        self.parked.extend(plan.parked);
+        self.position = plan.position;
+    }
+}
+
+/// Live batches folded into one write. If MongoDB refuses the write, the
+/// events are read again and applied batch by batch, where the refused one
+/// can be found and parked.
 #[derive(Default)]
 pub struct LiveFold {
-    coalescer: crate::coalesce::Coalescer,
-    parked: Vec<ParkedEvent>,
-    position: u64,
+    folded: Folded,
     events: u64,
     last_stored: u64,
     /// Acknowledges every folded event (cumulative acks).
@@ -97,7 +117,7 @@ impl LiveFold {
 
     fn full(&self, max_events: usize) -> bool {
         self.events >= max_events as u64
-            || self.coalescer.len() >= LIVE_FOLD_STATEMENTS
+            || self.folded.coalescer.len() >= LIVE_FOLD_STATEMENTS
             || self
                 .started
                 .is_some_and(|started| started.elapsed() >= LIVE_FOLD_AGE)
@@ -141,6 +161,28 @@ fn now_ms() -> u64 {
 }
 
 impl Status {
+    /// Counts a written batch (or fold): MongoDB accepts writes again.
+    fn record_write(
+        &self,
+        events: u64,
+        statements: u64,
+        parked: u64,
+        last_stored_ms: u64,
+        visible_after: Duration,
+    ) {
+        self.store_ok.store(true, Ordering::Relaxed);
+        self.applied_events.fetch_add(events, Ordering::Relaxed);
+        self.writes.fetch_add(statements, Ordering::Relaxed);
+        self.parked.fetch_add(parked, Ordering::Relaxed);
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.batch_micros.fetch_add(
+            u64::try_from(visible_after.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        self.last_applied_stored_ms
+            .store(last_stored_ms, Ordering::Relaxed);
+    }
+
     pub fn lag(&self) -> u64 {
         self.stream_last
             .load(Ordering::Relaxed)
@@ -801,7 +843,7 @@ impl Runner {
         let mut to_ack = Vec::with_capacity(batch.len());
         let mut stream_last = 0;
         let mut gap = false;
-        let mut expected = self.fold.position.max(*position) + 1;
+        let mut expected = self.fold.folded.position.max(*position) + 1;
         let mut waiting = 0;
         for message in batch {
             let Ok(info) = message.info() else { continue };
@@ -842,13 +884,7 @@ impl Runner {
             if !delivered.is_empty() {
                 let plan = self.projection.plan(&delivered);
                 let fold = &mut self.fold;
-                for (_, _, writes) in plan.events {
-                    for write in writes {
-                        fold.coalescer.push(write);
-                    }
-                }
-                fold.parked.extend(plan.parked);
-                fold.position = plan.position;
+                fold.folded.add(plan);
                 fold.events += delivered.len() as u64;
                 fold.last_stored = delivered.last().map(|d| d.stored_ms).unwrap_or(0);
                 fold.started.get_or_insert(received);
@@ -895,15 +931,10 @@ impl Runner {
                         }
                     },
                     |visible| {
-                        // Tell query-api now; recording the position and
-                        // acknowledging come after.
                         if let Ok(mut after) = visible_after.lock() {
                             *after = Some(received.elapsed());
                         }
-                        status.position.store(visible, Ordering::Relaxed);
-                        let (client, subjects, status) =
-                            (client.clone(), subjects.clone(), status.clone());
-                        tokio::spawn(async move { announce(&client, &subjects, &status).await });
+                        mark_visible(client, subjects, &status, visible);
                     },
                 )
                 .await;
@@ -912,16 +943,11 @@ impl Runner {
                 Err(_) if *stop.borrow() => return Ok(Next::Stop),
                 Err(err) => return Err(err.into()),
             };
-            self.status.store_ok.store(true, Ordering::Relaxed);
             let visible = visible_after
                 .lock()
                 .ok()
                 .and_then(|v| *v)
                 .unwrap_or_else(|| received.elapsed());
-            self.status.batch_micros.fetch_add(
-                u64::try_from(visible.as_micros()).unwrap_or(u64::MAX),
-                Ordering::Relaxed,
-            );
             tracing::debug!(
                 events,
                 statements = written.statements,
@@ -931,19 +957,13 @@ impl Runner {
                 "batch written"
             );
             *position = written.position;
-            self.status
-                .writes
-                .fetch_add(written.statements, Ordering::Relaxed);
-            self.status
-                .parked
-                .fetch_add(written.parked.len() as u64, Ordering::Relaxed);
-            self.status
-                .applied_events
-                .fetch_add(events, Ordering::Relaxed);
-            self.status.batches.fetch_add(1, Ordering::Relaxed);
-            self.status
-                .last_applied_stored_ms
-                .store(last_stored, Ordering::Relaxed);
+            self.status.record_write(
+                events,
+                written.statements,
+                written.parked.len() as u64,
+                last_stored,
+                visible,
+            );
         }
         let acks = if cumulative {
             // The last one acknowledges every one before it.
@@ -976,23 +996,18 @@ impl Runner {
             return Ok(Next::Continue);
         }
         let mut fold = std::mem::take(&mut self.fold);
-        let statements = fold.coalescer.take();
+        let statements = fold.folded.coalescer.take();
+        let (parked, fold_position) = (&fold.folded.parked, fold.folded.position);
         let received = fold.started.unwrap_or_else(std::time::Instant::now);
         let mut backoff = Duration::from_millis(100);
         let mut visible = None;
         loop {
             let result = async {
                 write_statements(&self.projection.model, &statements).await?;
-                write_parked(&self.projection.model, &fold.parked).await?;
+                write_parked(&self.projection.model, parked).await?;
                 visible = Some(received.elapsed());
-                self.status.position.store(fold.position, Ordering::Relaxed);
-                let (client, subjects, status) = (
-                    self.client.clone(),
-                    self.subjects.clone(),
-                    self.status.clone(),
-                );
-                tokio::spawn(async move { announce(&client, &subjects, &status).await });
-                write_position(&self.projection.model, fold.position).await
+                mark_visible(&self.client, &self.subjects, &self.status, fold_position);
+                write_position(&self.projection.model, fold_position).await
             }
             .await;
             match result {
@@ -1005,7 +1020,7 @@ impl Runner {
                     // Whatever part of it was written, was written in other
                     // boundaries: no coalescing until past it.
                     self.projection.coalesce_after =
-                        self.projection.coalesce_after.max(fold.position);
+                        self.projection.coalesce_after.max(fold_position);
                     self.projection.blocked = parking::load_blocked(&self.projection.model).await?;
                     self.status.position.store(*position, Ordering::Relaxed);
                     return Ok(Next::Restart);
@@ -1022,40 +1037,30 @@ impl Runner {
                 }
             }
         }
-        self.status.store_ok.store(true, Ordering::Relaxed);
         let visible = visible.unwrap_or_else(|| received.elapsed());
-        self.status.batch_micros.fetch_add(
-            u64::try_from(visible.as_micros()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
         tracing::debug!(
             events = fold.events,
             statements = statements.len(),
             visible = ?visible,
             "folded batches written"
         );
-        *position = fold.position;
-        let status = &self.status;
-        status
-            .writes
-            .fetch_add(statements.len() as u64, Ordering::Relaxed);
-        status
-            .parked
-            .fetch_add(fold.parked.len() as u64, Ordering::Relaxed);
-        status
-            .applied_events
-            .fetch_add(fold.events, Ordering::Relaxed);
-        status.batches.fetch_add(1, Ordering::Relaxed);
-        status
-            .last_applied_stored_ms
-            .store(fold.last_stored, Ordering::Relaxed);
+        *position = fold_position;
+        self.status.record_write(
+            fold.events,
+            statements.len() as u64,
+            parked.len() as u64,
+            fold.last_stored,
+            visible,
+        );
         if let Some(message) = &fold.last_message
             && let Err(err) = message.ack().await
         {
             tracing::warn!(%err, "cannot acknowledge; the events will come again and change nothing");
         }
-        status.position.store(*position, Ordering::Relaxed);
-        status.stream_last.fetch_max(*position, Ordering::Relaxed);
+        self.status.position.store(*position, Ordering::Relaxed);
+        self.status
+            .stream_last
+            .fetch_max(*position, Ordering::Relaxed);
         self.announce().await;
         Ok(Next::Continue)
     }
@@ -1077,6 +1082,19 @@ impl Runner {
     pub async fn announce(&self) {
         announce(&self.client, &self.subjects, &self.status).await;
     }
+}
+
+/// The documents up to `position` are written: reads may see them, so tell
+/// query-api now (recording the position and acknowledging come after).
+fn mark_visible(
+    client: &async_nats::Client,
+    subjects: &Subjects,
+    status: &Arc<Status>,
+    position: u64,
+) {
+    status.position.store(position, Ordering::Relaxed);
+    let (client, subjects, status) = (client.clone(), subjects.clone(), status.clone());
+    tokio::spawn(async move { announce(&client, &subjects, &status).await });
 }
 
 pub async fn announce(client: &async_nats::Client, subjects: &Subjects, status: &Status) {
