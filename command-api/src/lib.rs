@@ -63,8 +63,9 @@ pub struct AppState {
     pub jwt: Arc<Jwt>,
     /// Where each known thread belongs (its project and author): immutable.
     pub thread_origins: Arc<cache::Bounded<ThreadId, (ProjectId, UserId)>>,
-    /// Each known vote's direction and stream sequence, checked on append.
-    pub votes: Arc<cache::Bounded<String, (Direction, u64)>>,
+    /// Each known vote's direction and stream sequence, checked on append;
+    /// keyed by [`cache::key_of`] its subject.
+    pub votes: Arc<cache::Bounded<u64, (Direction, u64)>>,
 }
 
 impl FromRef<AppState> for Arc<Jwt> {
@@ -106,7 +107,7 @@ impl App {
             idempotency: Arc::new(idempotency),
             jwt: Arc::new(Jwt::new(&config.jwt_secret)),
             thread_origins: Arc::new(cache::Bounded::new(50_000)),
-            votes: Arc::new(cache::Bounded::new(50_000)),
+            votes: Arc::new(cache::Bounded::new(200_000)),
         };
         let metrics = Arc::new(Metrics::new("command-api"));
         let ready_client = client.clone();

@@ -19,7 +19,10 @@ use shared::{
 };
 
 use super::{Attempt, Written, idempotent, openapi, path_id, with_retries};
-use crate::{AppState, store::Pending};
+use crate::{
+    AppState, cache,
+    store::{Pending, StoreError},
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -61,8 +64,45 @@ impl AppState {
             Some((envelope, seq)) => (vote::apply(Direction::None, &envelope.event), seq),
             None => (Direction::None, 0),
         };
-        self.votes.insert(subject.to_owned(), loaded);
+        self.votes.insert(cache::key_of(subject), loaded);
         Ok(loaded)
+    }
+
+    /// Decides a vote on `known` (a direction and its subject's sequence)
+    /// and appends it. Unless `known` was just loaded, `None` means that
+    /// memory cannot decide: it was stale (the append clashed) or it says
+    /// nothing changes, which must not rest on memory alone (another
+    /// instance may have recorded a vote since).
+    async fn cast_vote(
+        &self,
+        ballot: &Ballot<'_>,
+        known: (Direction, u64),
+        loaded: bool,
+    ) -> Result<Option<u64>, Attempt> {
+        let (current, version) = known;
+        let events = vote::cast(ballot.thread, current, ballot.actor, ballot.direction)?;
+        if events.is_empty() {
+            return Ok(loaded.then_some(version));
+        }
+        let key = cache::key_of(ballot.subject);
+        match self
+            .store
+            .append(&pending(events, ballot.actor, Some(version)))
+            .await
+        {
+            Ok(seq) => {
+                self.votes.insert(key, (ballot.direction, seq));
+                Ok(Some(seq))
+            }
+            Err(StoreError::Clash) if !loaded => {
+                self.votes.remove(&key);
+                Ok(None)
+            }
+            Err(err) => {
+                self.votes.remove(&key);
+                Err(err.into())
+            }
+        }
     }
 
     async fn thread(&self, thread_id: ThreadId) -> Result<(Option<Thread>, u64), Attempt> {
@@ -214,36 +254,29 @@ pub(crate) async fn vote(
         Attempt::Store(e) => e.into(),
     })?;
     let subject = state.store.subjects().vote(thread_id, &actor.user_id);
+    let ballot = Ballot {
+        thread: thread.as_ref(),
+        actor: &actor,
+        subject: &subject,
+        direction,
+    };
     with_retries(|| async {
-        let cached = state.votes.get(&subject);
-        let (mut current, mut version) = match cached {
-            Some(known) => known,
-            None => state.load_vote(&subject).await?,
-        };
-        let mut events = vote::cast(thread.as_ref(), current, &actor, direction)?;
-        if events.is_empty() && cached.is_some() {
-            // "Nothing changes" must not rest on memory alone: another
-            // instance may have recorded a vote since.
-            (current, version) = state.load_vote(&subject).await?;
-            events = vote::cast(thread.as_ref(), current, &actor, direction)?;
-        }
-        let seq = match events.as_slice() {
-            [] => version,
-            _ => match state
-                .store
-                .append(&pending(events, &actor, Some(version)))
-                .await
-            {
-                Ok(seq) => {
-                    state.votes.insert(subject.clone(), (direction, seq));
-                    seq
+        // What this instance remembers, or else no vote: most votes are a
+        // user's first on a thread, and the append's expected sequence
+        // refuses a wrong guess, so the common case costs one round trip.
+        let remembered = state
+            .votes
+            .get(&cache::key_of(&subject))
+            .unwrap_or((Direction::None, 0));
+        let seq = match state.cast_vote(&ballot, remembered, false).await? {
+            Some(seq) => seq,
+            None => {
+                let loaded = state.load_vote(&subject).await?;
+                match state.cast_vote(&ballot, loaded, true).await? {
+                    Some(seq) => seq,
+                    None => loaded.1,
                 }
-                Err(err) => {
-                    // Decide again on what the stream holds.
-                    state.votes.remove(&subject);
-                    return Err(err.into());
-                }
-            },
+            }
         };
         Ok(Written::new(
             StatusCode::OK,
@@ -252,6 +285,14 @@ pub(crate) async fn vote(
         )?)
     })
     .await
+}
+
+/// One vote to decide: on which thread, by whom, on which subject, which way.
+struct Ballot<'a> {
+    thread: Option<&'a Thread>,
+    actor: &'a Actor,
+    subject: &'a str,
+    direction: Direction,
 }
 
 /// A moderator's decision, overriding the automatic one.

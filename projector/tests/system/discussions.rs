@@ -511,14 +511,15 @@ async fn two_command_apis_never_act_on_a_stale_vote() {
     let task = tokio::spawn(second.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    let vote_at = |base: &str, direction: &str| {
+    let vote_as = |user: &'static str, base: &str, direction: &str| {
         let request = system
             .http
             .put(format!("{base}/threads/{thread_id}/vote"))
-            .bearer_auth(system.token("bob"))
+            .bearer_auth(system.token(user))
             .json(&json!({"direction": direction}));
         system.send(request)
     };
+    let vote_at = |base: &str, direction: &str| vote_as("bob", base, direction);
     assert_eq!(vote_at(&system.command, "up").await.status, StatusCode::OK);
     assert_eq!(vote_at(&second_url, "none").await.status, StatusCode::OK);
     // The first instance remembers "up"; it must not take this for a repeat.
@@ -528,6 +529,20 @@ async fn two_command_apis_never_act_on_a_stale_vote() {
     // And here its memory says "up" with an old sequence: the append clashes and is decided again.
     let last = vote_at(&system.command, "none").await;
     assert_eq!(last.status, StatusCode::OK);
+
+    // Carol votes on the first instance; the second never saw her vote and
+    // first guesses that she has none: the stream refuses the guess.
+    let first = vote_as("carol", &system.command, "up").await;
+    assert_eq!(first.status, StatusCode::OK);
+    let repeat = vote_as("carol", &second_url, "up").await;
+    assert_eq!(repeat.status, StatusCode::OK);
+    assert_eq!(
+        repeat.token(),
+        first.token(),
+        "a repeat records nothing: its token is the vote's own"
+    );
+    let last = vote_as("carol", &second_url, "down").await;
+    assert_eq!(last.status, StatusCode::OK);
     let shown = system
         .get_after(&format!("/threads/{thread_id}"), &last.token())
         .await;
@@ -536,23 +551,39 @@ async fn two_command_apis_never_act_on_a_stale_vote() {
             shown.body["up_vote"].as_i64(),
             shown.body["down_vote"].as_i64()
         ),
-        (Some(0), Some(0))
+        (Some(0), Some(1))
     );
-    let mut chain = Direction::None;
-    let mut casts = 0;
+    let mut chains = std::collections::HashMap::new();
+    let mut casts = Vec::new();
     for (_, envelope) in system.events().await {
         if let Event::VoteCast {
             direction,
             previous,
+            voter,
             ..
         } = envelope.event
         {
-            assert_eq!(previous, chain);
-            chain = direction;
-            casts += 1;
+            let chain = chains
+                .entry(voter.as_str().to_owned())
+                .or_insert(Direction::None);
+            assert_eq!(previous, *chain, "{voter:?}");
+            *chain = direction;
+            casts.push(format!("{}:{}", voter.as_str(), direction.as_str()));
         }
     }
-    assert_eq!(casts, 5, "up, none, up, down, none: each one recorded");
+    assert_eq!(
+        casts,
+        [
+            "bob:up",
+            "bob:none",
+            "bob:up",
+            "bob:down",
+            "bob:none",
+            "carol:up",
+            "carol:down"
+        ],
+        "each change recorded once, on what the stream held"
+    );
     let _ = stop.send(());
     task.await.expect("joins").expect("stops");
     system.stop().await;
