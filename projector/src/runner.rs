@@ -694,14 +694,21 @@ impl Runner {
             };
             backoff = Duration::from_millis(100);
             let mut messages = messages;
+            let mut last_batch: Option<std::time::Instant> = None;
             loop {
                 let next = tokio::select! {
                     first = messages.next() => match first {
                         Some(first) => {
-                            // Under load, wait a moment for a fuller batch:
-                            // fewer, larger writes.
+                            // Batches start at most every LINGER: within that,
+                            // wait for a fuller batch (fewer, larger writes);
+                            // events that came while the last batch was
+                            // written take no longer than it did.
                             let received = std::time::Instant::now();
-                            let chunk = fill(&mut messages, vec![first], batch_size, LINGER).await;
+                            let linger = last_batch
+                                .map(|last| (last + LINGER).saturating_duration_since(received))
+                                .unwrap_or(LINGER);
+                            last_batch = Some(received);
+                            let chunk = fill(&mut messages, vec![first], batch_size, linger).await;
                             let batch: Vec<jetstream::Message> = chunk
                                 .into_iter()
                                 .filter_map(|m| m.map_err(|err| tracing::warn!(%err, "consumer error")).ok())
@@ -1110,7 +1117,8 @@ pub async fn announce(client: &async_nats::Client, subjects: &Subjects, status: 
     }
 }
 
-/// How long the live loop waits for more events to fill a batch.
+/// The shortest time between the starts of two live batches: the longest the
+/// live loop waits for more events to fill a batch.
 pub const LINGER: Duration = Duration::from_millis(5);
 
 /// Extends a batch with what arrives within `linger`, until it has `max`
