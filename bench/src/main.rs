@@ -511,7 +511,7 @@ async fn measure(
         raw_before.per_second,
         raw_before.p99_ms
     );
-    let votes = Arc::new(VoteLoad::new(&system, http, threads.clone()));
+    let votes = Arc::new(VoteLoad::new(&system, http, threads.clone())?);
     m.phase("writes: votes, max");
     let ours_max = {
         let votes = votes.clone();
@@ -1223,34 +1223,48 @@ async fn seed_threads(system: &System, http: &reqwest::Client) -> anyhow::Result
 /// each vote changes the user's vote, so that each one appends an event.
 struct VoteLoad {
     http: reqwest::Client,
-    url: String,
+    /// Each thread's vote URL, parsed once.
+    urls: Vec<reqwest::Url>,
+    /// Each user's `Authorization` header, built once.
+    auth: Vec<reqwest::header::HeaderValue>,
     threads: Vec<String>,
     zipf: Zipf,
-    tokens: Vec<String>,
     next_user: AtomicUsize,
     votes: Mutex<HashMap<(usize, usize), Direction>>,
 }
 
 impl VoteLoad {
-    fn new(system: &System, http: &reqwest::Client, threads: Vec<String>) -> Self {
-        Self {
+    fn new(system: &System, http: &reqwest::Client, threads: Vec<String>) -> anyhow::Result<Self> {
+        let urls = threads
+            .iter()
+            .map(|t| reqwest::Url::parse(&format!("{}/threads/{t}/vote", system.command_url)))
+            .collect::<Result<_, _>>()?;
+        let auth = (0..USERS)
+            .map(|u| {
+                let token = system.jwt.mint(&format!("bench-user-{u}"), &[], 24 * 3600);
+                let mut value = reqwest::header::HeaderValue::try_from(format!("Bearer {token}"))?;
+                value.set_sensitive(true);
+                Ok(value)
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self {
             http: http.clone(),
-            url: system.command_url.clone(),
+            urls,
+            auth,
             zipf: Zipf::new(threads.len(), THREAD_SKEW),
             threads,
-            tokens: (0..USERS)
-                .map(|u| system.jwt.mint(&format!("bench-user-{u}"), &[], 24 * 3600))
-                .collect(),
             next_user: AtomicUsize::new(0),
             votes: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
-    /// One vote; on success its thread and consistency token.
+    /// One vote; on success its thread and consistency token. The load
+    /// generator shares the cores with what it measures, so a vote costs it
+    /// as little as it can: nothing is parsed or built that can be kept.
     async fn cast(&self, seed: u64) -> Option<(String, String)> {
         let mut rng = Rng::new(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(1));
         let thread = self.zipf.sample(&mut rng);
-        let user = self.next_user.fetch_add(1, Ordering::Relaxed) % self.tokens.len();
+        let user = self.next_user.fetch_add(1, Ordering::Relaxed) % self.auth.len();
         let direction = {
             let mut votes = self.votes.lock().ok()?;
             let next = toggle(
@@ -1262,23 +1276,29 @@ impl VoteLoad {
             votes.insert((thread, user), next);
             next
         };
+        let body: &'static [u8] = match direction {
+            Direction::Up => br#"{"direction":"up"}"#,
+            Direction::Down => br#"{"direction":"down"}"#,
+            Direction::None => br#"{"direction":"none"}"#,
+        };
         let response = self
             .http
-            .put(format!(
-                "{}/threads/{}/vote",
-                self.url, self.threads[thread]
-            ))
-            .bearer_auth(&self.tokens[user])
-            .json(&json!({"direction": direction.as_str()}))
+            .put(self.urls[thread].clone())
+            .header(reqwest::header::AUTHORIZATION, self.auth[user].clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
             .send()
             .await
             .ok()?;
-        if !response.status().is_success() {
-            return None;
-        }
-        let body: Value = response.json().await.ok()?;
-        let token = body["consistency_token"].as_str()?.to_owned();
-        Some((self.threads[thread].clone(), token))
+        let ok = response.status().is_success();
+        let token = response
+            .headers()
+            .get("consistency-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        // Read to the end, so that the connection is used again.
+        response.bytes().await.ok()?;
+        Some((self.threads[thread].clone(), token.filter(|_| ok)?))
     }
 }
 

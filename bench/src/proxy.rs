@@ -103,59 +103,73 @@ pub fn update_statements(message: &[u8]) -> Option<u64> {
 
 /// Listens on a free port and forwards every connection to `upstream`.
 pub async fn start(upstream: u16, counts: Arc<Counts>) -> anyhow::Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
     let port = listener.local_addr()?.port();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let counts = counts.clone();
-            tokio::spawn(async move {
-                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
-                    return;
+    // Its own thread and runtime: the projector's commands do not queue
+    // behind the load generator's tasks on their way to the server.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("mongo-proxy".into())
+        .spawn(move || runtime.block_on(relay(listener, upstream, counts)))?;
+    Ok(port)
+}
+
+async fn relay(listener: std::net::TcpListener, upstream: u16, counts: Arc<Counts>) {
+    let Ok(listener) = TcpListener::from_std(listener) else {
+        return;
+    };
+    while let Ok((client, _)) = listener.accept().await {
+        let counts = counts.clone();
+        tokio::spawn(async move {
+            let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
+                return;
+            };
+            let _ = client.set_nodelay(true);
+            let _ = server.set_nodelay(true);
+            let (mut client_read, mut client_write) = client.into_split();
+            let (mut server_read, mut server_write) = server.into_split();
+            let back =
+                tokio::spawn(
+                    async move { tokio::io::copy(&mut server_read, &mut client_write).await },
+                );
+            let mut buffer = Vec::with_capacity(64 * 1024);
+            loop {
+                let mut header = [0u8; 4];
+                if client_read.read_exact(&mut header).await.is_err() {
+                    break;
+                }
+                let Ok(len) = usize::try_from(i32::from_le_bytes(header)) else {
+                    break;
                 };
-                let _ = client.set_nodelay(true);
-                let _ = server.set_nodelay(true);
-                let (mut client_read, mut client_write) = client.into_split();
-                let (mut server_read, mut server_write) = server.into_split();
-                let back = tokio::spawn(async move {
-                    tokio::io::copy(&mut server_read, &mut client_write).await
-                });
-                let mut buffer = Vec::with_capacity(64 * 1024);
-                loop {
-                    let mut header = [0u8; 4];
-                    if client_read.read_exact(&mut header).await.is_err() {
-                        break;
+                if !(16..=64 * 1024 * 1024).contains(&len) {
+                    break;
+                }
+                buffer.clear();
+                buffer.extend_from_slice(&header);
+                buffer.resize(len, 0);
+                if client_read.read_exact(&mut buffer[4..]).await.is_err() {
+                    break;
+                }
+                match update_statements(&buffer) {
+                    Some(n) => {
+                        counts.update_commands.fetch_add(1, Ordering::Relaxed);
+                        counts.update_statements.fetch_add(n, Ordering::Relaxed);
                     }
-                    let Ok(len) = usize::try_from(i32::from_le_bytes(header)) else {
-                        break;
-                    };
-                    if !(16..=64 * 1024 * 1024).contains(&len) {
-                        break;
-                    }
-                    buffer.clear();
-                    buffer.extend_from_slice(&header);
-                    buffer.resize(len, 0);
-                    if client_read.read_exact(&mut buffer[4..]).await.is_err() {
-                        break;
-                    }
-                    match update_statements(&buffer) {
-                        Some(n) => {
-                            counts.update_commands.fetch_add(1, Ordering::Relaxed);
-                            counts.update_statements.fetch_add(n, Ordering::Relaxed);
-                        }
-                        None => {
-                            counts.other_commands.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                    if server_write.write_all(&buffer).await.is_err() {
-                        break;
+                    None => {
+                        counts.other_commands.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                let _ = server_write.shutdown().await;
-                back.abort();
-            });
-        }
-    });
-    Ok(port)
+                if server_write.write_all(&buffer).await.is_err() {
+                    break;
+                }
+            }
+            let _ = server_write.shutdown().await;
+            back.abort();
+        });
+    }
 }
 
 #[cfg(test)]

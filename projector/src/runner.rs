@@ -376,7 +376,7 @@ impl Projection {
                 all.collect()
             };
             let result = async {
-                write_statements(&self.model, &statements).await?;
+                write_statements(&self.model, &statements, LIVE_COMMAND).await?;
                 write_parked(&self.model, &plan.parked).await?;
                 on_visible(plan.position);
                 write_position(&self.model, plan.position).await
@@ -436,7 +436,7 @@ impl Projection {
                 kept.parked.push(parked);
                 continue;
             }
-            match write_statements(&self.model, &event_writes).await {
+            match write_statements(&self.model, &event_writes, LIVE_COMMAND).await {
                 Ok(()) => kept.events.push((seq, subject, Vec::new())),
                 Err(WriteFailure::Rejected(err)) => {
                     tracing::error!(
@@ -464,15 +464,27 @@ pub async fn write_all(
     parked: &[ParkedEvent],
     position: u64,
 ) -> Result<(), WriteFailure> {
-    write_statements(model, statements).await?;
+    write_statements(model, statements, BULK_COMMAND).await?;
     write_parked(model, parked).await?;
     write_position(model, position).await
 }
 
-/// Per collection, ordered multi-statement `update` commands of at most 1,000
-/// statements. Each command is built as raw BSON straight from the writes:
-/// a large fold is not copied into document trees on its way out.
-pub async fn write_statements(model: &ReadModel, writes: &[Write]) -> Result<(), WriteFailure> {
+/// Statements per `update` command when rebuilding: few, large commands.
+pub const BULK_COMMAND: usize = 1_000;
+
+/// Statements per `update` command when live: a server that runs one command
+/// at a time (as a single-process one does) serves reads between them, so a
+/// read of a fresh write does not wait behind the whole of the next batch.
+pub const LIVE_COMMAND: usize = 50;
+
+/// Per collection, ordered multi-statement `update` commands of at most
+/// `per_command` statements. Each command is built as raw BSON straight from
+/// the writes: a large fold is not copied into document trees on its way out.
+pub async fn write_statements(
+    model: &ReadModel,
+    writes: &[Write],
+    per_command: usize,
+) -> Result<(), WriteFailure> {
     let mut by_collection: BTreeMap<&'static str, Vec<&Write>> = BTreeMap::new();
     for write in writes {
         by_collection
@@ -484,7 +496,7 @@ pub async fn write_statements(model: &ReadModel, writes: &[Write]) -> Result<(),
     // commands go out at once, each collection's in order.
     let per_collection = by_collection.into_iter().map(|(base, writes)| async move {
         let collection = model.collection(base);
-        for chunk in writes.chunks(1_000) {
+        for chunk in writes.chunks(per_command.max(1)) {
             let mut updates = RawArrayBuf::new();
             for write in chunk {
                 let statement = write.raw_statement().map_err(|e| {
@@ -553,7 +565,7 @@ pub async fn apply_events(model: &ReadModel, events: &[(u64, Envelope)]) -> anyh
         .iter()
         .flat_map(|(seq, envelope)| writes(*seq as i64, envelope))
         .collect();
-    write_statements(model, &all).await?;
+    write_statements(model, &all, BULK_COMMAND).await?;
     let position = events.iter().map(|(seq, _)| *seq).max().unwrap_or(0);
     write_position(model, position).await?;
     Ok(())
@@ -821,7 +833,7 @@ impl Runner {
                 .into_iter()
                 .map(parking::unguarded)
                 .collect();
-            write_statements(&self.projection.model, &event_writes).await?;
+            write_statements(&self.projection.model, &event_writes, LIVE_COMMAND).await?;
             self.projection
                 .model
                 .db
@@ -1006,11 +1018,18 @@ impl Runner {
         let statements = fold.folded.coalescer.take();
         let (parked, fold_position) = (&fold.folded.parked, fold.folded.position);
         let received = fold.started.unwrap_or_else(std::time::Instant::now);
+        // Several batches folded: a backlog, written in large commands.
+        let per_command = if fold.events > self.projection.settings.batch_size as u64 {
+            BULK_COMMAND
+        } else {
+            LIVE_COMMAND
+        };
         let mut backoff = Duration::from_millis(100);
         let mut visible = None;
+        let writing = received.elapsed();
         loop {
             let result = async {
-                write_statements(&self.projection.model, &statements).await?;
+                write_statements(&self.projection.model, &statements, per_command).await?;
                 write_parked(&self.projection.model, parked).await?;
                 visible = Some(received.elapsed());
                 mark_visible(&self.client, &self.subjects, &self.status, fold_position);
@@ -1048,7 +1067,9 @@ impl Runner {
         tracing::debug!(
             events = fold.events,
             statements = statements.len(),
+            writing = ?writing,
             visible = ?visible,
+            recorded = ?received.elapsed(),
             "folded batches written"
         );
         *position = fold_position;
