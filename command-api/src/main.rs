@@ -8,11 +8,6 @@ const USAGE: &str = "usage:
   command-api token <user-id> [--role <role>]... [--ttl <seconds>]
                               print a token signed with FLOW_JWT_SECRET";
 
-// A request allocates and frees many small buffers across worker threads:
-// mimalloc spends less CPU on that than the system allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
