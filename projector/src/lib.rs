@@ -30,6 +30,9 @@ use tokio::{
 
 use crate::runner::{Projection, Runner, Settings, Status};
 
+/// How often freed heap memory is given back to the system.
+const TRIM_EVERY: Duration = Duration::from_millis(500);
+
 /// The projector's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -217,6 +220,9 @@ impl App {
             stop_rx.clone(),
         ));
         let control = tokio::spawn(self.control.serve(stop_rx));
+        // Planning and merging every event allocates and frees at a high
+        // rate: give the freed memory back, or the allocator keeps it.
+        let trim = tokio::spawn(shared::memory::release_periodically(TRIM_EVERY));
         let stop = stop_tx.clone();
         let served = serve(self.listener, self.router, async move {
             shutdown.await;
@@ -227,6 +233,7 @@ impl App {
         let projected = runner.await;
         let _ = heartbeat.await;
         let _ = control.await;
+        trim.abort();
         if let Err(err) = self.client.drain().await {
             tracing::warn!(%err, "NATS drain failed");
         }

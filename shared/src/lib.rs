@@ -5,6 +5,7 @@ pub mod config;
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod memory;
 pub mod metrics;
 pub mod nats;
 pub mod protect;
