@@ -51,7 +51,7 @@ const SCRATCH_BASE: u64 = 1_000_000;
 pub const DROP_GRACE: Duration = Duration::from_secs(10);
 const REBUILD_BATCH: usize = 1_000;
 /// How many merged statements a rebuild holds before writing them.
-const FOLD_LIMIT: usize = 2_000;
+const FOLD_LIMIT: usize = 5_000;
 
 /// The events of many batches folded into one statement per document and
 /// written together: no one reads a generation being built, so it only
