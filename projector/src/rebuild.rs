@@ -27,7 +27,7 @@ use shared::readmodel::{ACTIVE_GENERATION_ID, GENERATION_COLLECTIONS, ReadModel}
 use tokio::sync::{mpsc, oneshot};
 
 use crate::runner::{
-    Control, Delivered, Folded, Projection, Settings, Status, WriteFailure, write_all,
+    BULK_COMMAND, Control, Delivered, Folded, Projection, Settings, Status, WriteFailure, write_all,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +72,15 @@ impl Fold {
         let parked = std::mem::take(&mut self.0.parked);
         let mut backoff = Duration::from_millis(100);
         loop {
-            match write_all(&projection.model, &statements, &parked, self.0.position).await {
+            let written = write_all(
+                &projection.model,
+                &statements,
+                &parked,
+                self.0.position,
+                BULK_COMMAND,
+                || {},
+            );
+            match written.await {
                 Ok(()) => return Ok(()),
                 Err(WriteFailure::Rejected(err)) => return Err(FoldRefused(err).into()),
                 Err(WriteFailure::Unavailable(err)) => {

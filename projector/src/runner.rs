@@ -375,12 +375,14 @@ impl Projection {
             } else {
                 all.collect()
             };
-            let result = async {
-                write_statements(&self.model, &statements, LIVE_COMMAND).await?;
-                write_parked(&self.model, &plan.parked).await?;
-                on_visible(plan.position);
-                write_position(&self.model, plan.position).await
-            }
+            let result = write_all(
+                &self.model,
+                &statements,
+                &plan.parked,
+                plan.position,
+                LIVE_COMMAND,
+                || on_visible(plan.position),
+            )
             .await;
             match result {
                 Ok(()) => {
@@ -458,14 +460,19 @@ impl Projection {
 
 /// Writes statements, parked events and then the position they bring the
 /// read model to.
+/// Writes a batch in the order a crash relies on: the documents and parked
+/// events, then (once they may be read: `on_visible`) the position.
 pub async fn write_all(
     model: &ReadModel,
     statements: &[Write],
     parked: &[ParkedEvent],
     position: u64,
+    per_command: usize,
+    on_visible: impl FnOnce(),
 ) -> Result<(), WriteFailure> {
-    write_statements(model, statements, BULK_COMMAND).await?;
+    write_statements(model, statements, per_command).await?;
     write_parked(model, parked).await?;
+    on_visible();
     write_position(model, position).await
 }
 
@@ -565,9 +572,8 @@ pub async fn apply_events(model: &ReadModel, events: &[(u64, Envelope)]) -> anyh
         .iter()
         .flat_map(|(seq, envelope)| writes(*seq as i64, envelope))
         .collect();
-    write_statements(model, &all, BULK_COMMAND).await?;
     let position = events.iter().map(|(seq, _)| *seq).max().unwrap_or(0);
-    write_position(model, position).await?;
+    write_all(model, &all, &[], position, BULK_COMMAND, || {}).await?;
     Ok(())
 }
 
@@ -1026,15 +1032,19 @@ impl Runner {
         };
         let mut backoff = Duration::from_millis(100);
         let mut visible = None;
-        let writing = received.elapsed();
+        let filled = received.elapsed();
         loop {
-            let result = async {
-                write_statements(&self.projection.model, &statements, per_command).await?;
-                write_parked(&self.projection.model, parked).await?;
-                visible = Some(received.elapsed());
-                mark_visible(&self.client, &self.subjects, &self.status, fold_position);
-                write_position(&self.projection.model, fold_position).await
-            }
+            let result = write_all(
+                &self.projection.model,
+                &statements,
+                parked,
+                fold_position,
+                per_command,
+                || {
+                    visible = Some(received.elapsed());
+                    mark_visible(&self.client, &self.subjects, &self.status, fold_position);
+                },
+            )
             .await;
             match result {
                 Ok(()) => break,
@@ -1067,7 +1077,7 @@ impl Runner {
         tracing::debug!(
             events = fold.events,
             statements = statements.len(),
-            writing = ?writing,
+            filled = ?filled,
             visible = ?visible,
             recorded = ?received.elapsed(),
             "folded batches written"
