@@ -6,10 +6,11 @@ Run by deploy/validate (with the .tools Python, which has PyYAML):
   check-manifests.py <repository root> [<rendered kustomize output>]
 
 Covers the Dockerfile against the workspace, compose.yaml (healthchecks,
-depends_on conditions, per-service secrets, networks), the kustomize base
-(listed files, copies of the NATS and MongoDB files, probes, resources,
-replicas, Secret and ConfigMap references, Service selectors, autoscalers) and
-the NetworkPolicies, whose effective allow-list must equal the intended one.
+depends_on conditions, per-service secrets, networks, the configuration files
+it mounts), the kustomize base (listed files, the ConfigMaps generated from the
+files of deploy/nats and deploy/mongo, probes, resources, replicas, Secret and
+ConfigMap references, Service selectors, autoscalers) and the NetworkPolicies,
+whose effective allow-list must equal the intended one.
 Prints one line per problem and exits 1 if there is any.
 """
 
@@ -191,6 +192,9 @@ def check_compose(root: Path) -> None:
     for conf in ("nats.conf", "auth.conf"):
         if f"./nats/{conf}:" not in mounts:
             problem(where, f"nats must mount deploy/nats/{conf}")
+    init = " ".join((services.get("mongo-init") or {}).get("volumes") or [])
+    if "./mongo:/flow/mongo:" not in init:
+        problem(where, "mongo-init must mount deploy/mongo at /flow/mongo")
     if "mongo" in services and "store" not in (services["mongo"].get("networks") or []):
         problem(where, "mongo must be on the store network")
     for internal in ("events", "store"):
@@ -204,48 +208,70 @@ def check_compose(root: Path) -> None:
 # --------------------------------------------------------------------------- kustomize base
 
 
-def check_kustomization(root: Path) -> list[dict]:
-    base = root / "deploy/k8s/base"
-    where = "deploy/k8s/base/kustomization.yaml"
-    kustomization = yaml.safe_load((base / "kustomization.yaml").read_text())
+# The files the generated ConfigMaps must ship, key by key: the very files the rest
+# of deploy/validate tests (nats-server -t, check-permissions.py, shellcheck, the
+# fake mongosh) and compose mounts. Kustomize reads them where they are, through
+# the kustomizations of deploy/nats and deploy/mongo, so there is no copy to drift.
+CONFIG_MAPS = {
+    "nats-config": {"nats.conf": "deploy/nats/cluster.conf", "auth.conf": "deploy/nats/auth.conf"},
+    "mongo-setup": {"setup.sh": "deploy/mongo/setup.sh", "setup.js": "deploy/mongo/setup.js"},
+}
+
+
+def load_kustomization(root: Path, folder: Path, docs: list[dict], generated: dict) -> None:
+    """Reads the kustomization in folder and, recursively, the folders it lists
+    as resources: their resource documents go into docs, and each generated
+    ConfigMap into generated as {key: file, relative to root}."""
+    where = (folder / "kustomization.yaml").relative_to(root).as_posix()
+    kustomization = yaml.safe_load((folder / "kustomization.yaml").read_text())
     known = {"apiVersion", "kind", "namespace", "labels", "resources", "configMapGenerator", "images"}
     for key in set(kustomization) - known:
         problem(where, f"unexpected field {key} (deploy/validate checks only {sorted(known)})")
-    docs = []
     for resource in kustomization.get("resources", []):
-        path = base / resource
+        path = (folder / resource).resolve()
         if "secret" in resource.lower() and "example" in resource.lower():
             problem(where, f"{resource} must not be listed: it is an example")
-        if not path.is_file():
-            problem(where, f"lists {resource}, which does not exist")
-            continue
-        docs.extend(load_all(path))
-    listed = set(kustomization.get("resources", [])) | {"kustomization.yaml", "secret.example.yaml"}
-    for path in base.glob("*.yaml"):
-        if path.name not in listed:
-            problem(where, f"{path.name} is in the base but not listed")
-    generated = set()
+        if path.is_dir() and (path / "kustomization.yaml").is_file():
+            load_kustomization(root, path, docs, generated)
+        elif path.is_file():
+            docs.extend(load_all(path))
+        else:
+            problem(where, f"lists {resource}, which is neither a file nor a folder with a kustomization.yaml")
     for generator in kustomization.get("configMapGenerator", []):
-        generated.add(generator["name"])
+        name = generator["name"]
+        if name in generated:
+            problem(where, f"configMapGenerator {name} is generated twice")
+        files = generated.setdefault(name, {})
         for entry in generator.get("files", []):
-            if not (base / entry.split("=", 1)[-1]).is_file():
-                problem(where, f"configMapGenerator {generator['name']}: {entry} does not exist")
-    copies = {
-        "nats/nats.conf": "deploy/nats/cluster.conf",
-        "nats/auth.conf": "deploy/nats/auth.conf",
-        "mongo/setup.sh": "deploy/mongo/setup.sh",
-        "mongo/setup.js": "deploy/mongo/setup.js",
+            key, _, file = entry.rpartition("=")
+            path = (folder / file).resolve()
+            if not path.is_file():
+                problem(where, f"configMapGenerator {name}: {entry} does not exist")
+                continue
+            files[key or path.name] = path.relative_to(root).as_posix()
+
+
+def check_kustomization(root: Path) -> tuple[list[dict], set]:
+    base = root / "deploy/k8s/base"
+    where = "deploy/k8s/base/kustomization.yaml"
+    docs: list[dict] = []
+    generated: dict[str, dict[str, str]] = {}
+    load_kustomization(root, base, docs, generated)
+    listed = {
+        (base / r).resolve() for r in yaml.safe_load((base / "kustomization.yaml").read_text()).get("resources", [])
     }
-    for copy, original in copies.items():
-        a, b = base / copy, root / original
-        if not a.is_file() or not b.is_file() or a.read_bytes() != b.read_bytes():
-            problem(
-                f"deploy/k8s/base/{copy}",
-                f"differs from {original}: cp {original} deploy/k8s/base/{copy}",
-            )
+    for path in base.glob("*.yaml"):
+        if path.resolve() not in listed and path.name not in ("kustomization.yaml", "secret.example.yaml"):
+            problem(where, f"{path.name} is in the base but not listed")
+    for name, want in CONFIG_MAPS.items():
+        got = generated.get(name)
+        if got is None:
+            problem(where, f"the ConfigMap {name} is not generated")
+        elif got != want:
+            problem(where, f"the ConfigMap {name} must be generated from {want}, not {got}")
     for doc in docs:
         doc.setdefault("metadata", {})
-    return docs, generated
+    return docs, set(generated)
 
 
 def containers(pod: dict) -> list[dict]:

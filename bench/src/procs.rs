@@ -74,7 +74,7 @@ impl Proc {
         Ok(())
     }
 
-    /// Sends SIGSTOP (`false`) or SIGCONT (`true`).
+    /// Sends `signal` (`libc::SIGSTOP`, `libc::SIGCONT`, ...) to the process.
     pub fn signal(&self, signal: i32) {
         if let Ok(pid) = i32::try_from(self.pid()) {
             // SAFETY: kill(2) with the pid of our own child.

@@ -30,11 +30,29 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn snapshot(&self) -> (u64, u64) {
-        (
-            self.update_commands.load(Ordering::Relaxed),
-            self.update_statements.load(Ordering::Relaxed),
-        )
+    /// The `update` commands and statements so far.
+    pub fn snapshot(&self) -> Updates {
+        Updates {
+            commands: self.update_commands.load(Ordering::Relaxed),
+            statements: self.update_statements.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// `update` commands and the statements in them, counted on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Updates {
+    pub commands: u64,
+    pub statements: u64,
+}
+
+impl Updates {
+    /// What was counted since `earlier`.
+    pub fn since(&self, earlier: &Self) -> Self {
+        Self {
+            commands: self.commands.saturating_sub(earlier.commands),
+            statements: self.statements.saturating_sub(earlier.statements),
+        }
     }
 }
 

@@ -51,6 +51,19 @@ impl Config {
             startup_timeout: config::startup_timeout()?,
             http: shared::protect::HttpConfig::from_env()?,
         })
+        .and_then(Self::checked)
+    }
+
+    /// An abandoned idempotency claim (taken over after the request timeout)
+    /// must be retried within the stream's duplicate window.
+    fn checked(self) -> anyhow::Result<Self> {
+        if self.http.request_timeout > idempotency::MAX_REQUEST_TIMEOUT {
+            anyhow::bail!(
+                "FLOW_REQUEST_TIMEOUT_MS must be at most {} for command-api",
+                idempotency::MAX_REQUEST_TIMEOUT.as_millis()
+            );
+        }
+        Ok(self)
     }
 }
 
@@ -78,9 +91,12 @@ impl FromRef<AppState> for Arc<Jwt> {
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
+    connections: shared::http::ConnectionLimits,
     client: async_nats::Client,
     moderator: tokio::task::JoinHandle<()>,
     stop_moderator: watch::Sender<bool>,
+    #[cfg(feature = "test-hooks")]
+    record_failures: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl App {
@@ -91,7 +107,13 @@ impl App {
             shared::nats::connect(&config.nats, "command-api", config.startup_timeout).await?;
         let js = async_nats::jetstream::new(client.clone());
         let stream = shared::nats::ensure_stream(&js, &config.nats, config.startup_timeout).await?;
-        let idempotency = Idempotency::open(&js, &config.nats.stream, config.nats.replicas).await?;
+        let idempotency = Idempotency::open(
+            &js,
+            &config.nats.stream,
+            config.nats.replicas,
+            config.http.request_timeout,
+        )
+        .await?;
         let store = EventStore::new(client.clone(), js, stream.clone(), config.nats.subjects());
         let consumer = moderator::ensure_consumer(&stream, &store).await?;
         let (stop_moderator, stop) = watch::channel(false);
@@ -123,18 +145,33 @@ impl App {
         let mut api = routes::router().with_state(state.clone());
         if let Some(limiter) = config.http.limiter() {
             api = api.layer(axum::middleware::from_fn_with_state(
-                (limiter, state.jwt.clone()),
+                limiter,
                 shared::protect::limit_writes,
             ));
         }
+        // Outside the limiter: the credentials are read once, for it and the handlers.
+        api = api.layer(axum::middleware::from_fn_with_state(
+            state.jwt.clone(),
+            shared::auth::authenticate,
+        ));
         let router = finish_router(api, metrics, ready, &config.http);
         Ok(Self {
             listener,
             router,
+            connections: config.http.connections,
             client,
             moderator,
             stop_moderator,
+            #[cfg(feature = "test-hooks")]
+            record_failures: state.idempotency.record_failure_switch(),
         })
+    }
+
+    /// Test hook: while the switch is on, recording an idempotent response
+    /// fails after the write was appended.
+    #[cfg(feature = "test-hooks")]
+    pub fn record_failure_switch(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.record_failures.clone()
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -148,7 +185,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "command-api listening");
-        let served = serve(self.listener, self.router, shutdown).await;
+        let served = serve(self.listener, self.router, self.connections, shutdown).await;
         let _ = self.stop_moderator.send(true);
         let _ = self.moderator.await;
         if let Err(err) = self.client.drain().await {

@@ -7,6 +7,8 @@ use async_nats::{
     jetstream::{self, context::PublishErrorKind, stream::DirectGetErrorKind},
 };
 use shared::events::{Envelope, Subjects};
+
+use crate::idempotency::Keyed;
 use time::OffsetDateTime;
 
 /// Why an append or load failed.
@@ -38,6 +40,27 @@ impl Pending {
             envelope: Envelope::new(event, actor, OffsetDateTime::now_utc()),
             expect,
         }
+    }
+
+    /// The events of a write, each with the same expected sequence; under an
+    /// `Idempotency-Key` their ids (and so their `Nats-Msg-Id`s) come from the key.
+    pub fn all(
+        events: Vec<shared::events::Event>,
+        actor: &str,
+        expect: Option<u64>,
+        keyed: Option<&Keyed>,
+    ) -> Vec<Self> {
+        events
+            .into_iter()
+            .enumerate()
+            .map(|(n, event)| {
+                let mut pending = Self::new(event, actor, expect);
+                if let Some(keyed) = keyed {
+                    pending.envelope.id = keyed.event_id(n);
+                }
+                pending
+            })
+            .collect()
     }
 }
 
@@ -140,6 +163,35 @@ impl EventStore {
                 self.publish_acked(single, headers).await
             }
             many => self.append_atomic(many).await,
+        }
+    }
+
+    /// Appends the events of a keyed write ([`Pending::all`] with a key): if
+    /// the append fails because the same write was appended before (a retry
+    /// after a crash or a lost response: JetStream refuses the batch's
+    /// duplicate message ids, or the new subject is no longer empty), answers
+    /// the sequence of that earlier write's last event instead.
+    pub async fn append_keyed(
+        &self,
+        events: &[Pending],
+        keyed: Option<&Keyed>,
+    ) -> Result<u64, StoreError> {
+        let result = self.append(events).await;
+        let (Err(err), Some(_), Some(last)) = (&result, keyed, events.last()) else {
+            return result;
+        };
+        let subject = last.envelope.event.subject(&self.subjects);
+        let stored = if last.expect == Some(0) {
+            self.first(&subject).await
+        } else {
+            self.last(&subject).await
+        };
+        match stored {
+            Ok(Some((envelope, seq))) if envelope.id == last.envelope.id => {
+                tracing::debug!(%err, seq, "the keyed write was appended before");
+                Ok(seq)
+            }
+            _ => result,
         }
     }
 

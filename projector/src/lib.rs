@@ -19,7 +19,7 @@ use axum::{Json, Router, extract::State, routing::get};
 use prometheus_client::metrics::gauge::ConstGauge;
 use shared::{
     config::{self, MongoConfig, NatsConfig},
-    http::{ReadinessCheck, finish_router, serve},
+    http::{ConnectionLimits, ReadinessCheck, finish_router, serve},
     metrics::Metrics,
     readmodel::ReadModel,
 };
@@ -53,6 +53,8 @@ pub struct Config {
     pub max_lag: u64,
     /// `FLOW_STARTUP_TIMEOUT_MS`, default 30 000.
     pub startup_timeout: Duration,
+    /// `FLOW_HTTP_HEADER_TIMEOUT_MS`, `FLOW_HTTP_IDLE_TIMEOUT_MS`, `FLOW_HTTP_MAX_CONNECTIONS`.
+    pub connections: ConnectionLimits,
 }
 
 impl Config {
@@ -84,6 +86,7 @@ impl Config {
             durable: config::var("FLOW_PROJECTOR_DURABLE")?.unwrap_or_else(|| "projector".into()),
             max_lag: config::parse_or("FLOW_MAX_LAG", 10_000u64)?,
             startup_timeout: config::startup_timeout()?,
+            connections: ConnectionLimits::from_env()?,
         })
     }
 
@@ -96,6 +99,7 @@ impl Config {
             durable: "projector".into(),
             max_lag: 10_000,
             startup_timeout: Duration::from_secs(30),
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -109,6 +113,7 @@ struct HttpState {
 pub struct App {
     listener: TcpListener,
     router: Router,
+    connections: ConnectionLimits,
     runner: Runner,
     control: control::ControlPlane,
     client: async_nats::Client,
@@ -192,6 +197,7 @@ impl App {
         Ok(Self {
             listener,
             router,
+            connections: config.connections,
             runner,
             control,
             client,
@@ -224,7 +230,7 @@ impl App {
         // rate: give the freed memory back, or the allocator keeps it.
         let trim = tokio::spawn(shared::memory::release_periodically(TRIM_EVERY));
         let stop = stop_tx.clone();
-        let served = serve(self.listener, self.router, async move {
+        let served = serve(self.listener, self.router, self.connections, async move {
             shutdown.await;
             let _ = stop.send(true);
         })

@@ -12,7 +12,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     extract::{Request, State},
-    http::HeaderValue,
+    http::{HeaderValue, Method},
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
@@ -115,6 +115,7 @@ impl AppState {
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
+    connections: shared::http::ConnectionLimits,
     client: async_nats::Client,
 }
 
@@ -168,6 +169,7 @@ impl App {
         Ok(Self {
             listener,
             router,
+            connections: config.http.connections,
             client,
         })
     }
@@ -181,7 +183,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "query-api listening");
-        let served = serve(self.listener, self.router, shutdown).await;
+        let served = serve(self.listener, self.router, self.connections, shutdown).await;
         if let Err(err) = self.client.drain().await {
             tracing::warn!(%err, "NATS drain failed");
         }
@@ -192,10 +194,15 @@ impl App {
 
 /// Waits (bounded) for the write named by `Consistency-Token`, and tells
 /// every answer how far the read model is (`Projection-Position`).
+///
+/// Only reads look at the token: a request with another method is answered
+/// by the router (405 with `Allow` on a known path), whatever its token.
 async fn read_your_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let read = matches!(*req.method(), Method::GET | Method::HEAD);
     let token = req
         .headers()
         .get(CONSISTENCY_TOKEN)
+        .filter(|_| read)
         .map(|t| t.to_str().ok().and_then(position::parse_token));
     let mut response = match token {
         Some(None) => ApiError::BadRequest(

@@ -73,18 +73,16 @@ fn search(raw: Option<&str>, errors: &mut Errors) -> Vec<String> {
     get,
     path = "/projects",
     tag = "projects",
-    params(
-        ("limit" = Option<i64>, Query, description = "Items per page, 1–100 (default 20).", minimum = 1, maximum = 100),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page (opaque). A cursor belongs to its sort and filter."),
-        ("sort" = Option<Sort>, Query, description = "`new` (default): newest first. `top`: by the sum of the votes (`up_vote - down_vote`) on the project's threads. `active`: by the latest thread started, edited or voted on."),
-        ("tag" = Option<Vec<String>>, Query, style = Form, explode, description = "Repeatable: only projects with every one of these tags (at most 10)."),
-        ("q" = Option<String>, Query, description = "Search: every word must start a word of the project's name or tagline, in any case (at most 200 characters, 10 words)."),
-        openapi::ConsistencyToken,
-    ),
+    params(openapi::ProjectsQuery, openapi::ConsistencyToken),
     responses(
-        (status = 200, description = "A page of projects.", body = ProjectPage, headers(("Projection-Position" = u64, description = "The stream sequence the read model has applied."))),
-        (status = 400, description = "Malformed query string or `Consistency-Token`.", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad parameters, each named in `errors`.", body = openapi::Problem, content_type = "application/problem+json"),
+        openapi::ReadRefusals,
+        (status = 200, description = "A page of projects.", body = ProjectPage,
+            links(
+                ("GetProject" = (operation_id = "get_project", parameters(("project_id" = "$response.body#/items/0/project_id")), description = "The first project listed.")),
+                ("ListThreads" = (operation_id = "list_threads", parameters(("project_id" = "$response.body#/items/0/project_id")), description = "The threads of the first project listed.")),
+            )
+        ),
+        (status = 422, description = "Bad parameters, each named in `errors`: a value out of its range, a parameter given twice or unknown, or a cursor of another listing.", body = openapi::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -154,9 +152,10 @@ pub(crate) async fn list_projects(
     get,
     path = "/projects/{project_id}",
     tag = "projects",
-    params(("project_id" = String, Path, format = "uuid"), openapi::ConsistencyToken),
+    params(("project_id" = String, Path, format = "uuid", description = "The project; an unknown or malformed id is 404."), openapi::ConsistencyToken),
     responses(
-        (status = 200, description = "The project.", body = ProjectDetail, headers(("Projection-Position" = u64, description = "The stream sequence the read model has applied."))),
+        openapi::ReadRefusals,
+        (status = 200, description = "The project.", body = ProjectDetail),
         (status = 404, description = "No such project.", body = openapi::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -242,18 +241,16 @@ pub fn threads_query(
     get,
     path = "/projects/{project_id}/threads",
     tag = "threads",
-    params(
-        ("project_id" = String, Path, format = "uuid"),
-        ("limit" = Option<i64>, Query, description = "Items per page, 1–100 (default 20).", minimum = 1, maximum = 100),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page (opaque)."),
-        ("type" = Option<String>, Query, description = "Only threads of this type: `PROBLEM`, `SOLUTION` or `COMMENT`."),
-        ("sort" = Option<String>, Query, description = "`top` (default): by `up_vote - down_vote`; `new`: newest first."),
-        openapi::ConsistencyToken,
-    ),
+    params(("project_id" = String, Path, format = "uuid", description = "The project; an unknown or malformed id is 404."), openapi::ThreadsQuery, openapi::ConsistencyToken),
     responses(
-        (status = 200, description = "A page of top-level threads.", body = ThreadPage, headers(("Projection-Position" = u64, description = "The stream sequence the read model has applied."))),
+        openapi::ReadRefusals,
+        (status = 200, description = "A page of top-level threads.", body = ThreadPage,
+            links(
+                ("GetThread" = (operation_id = "get_thread", parameters(("thread_id" = "$response.body#/items/0/thread_id")), description = "The first thread listed, with its replies.")),
+            )
+        ),
         (status = 404, description = "No such project.", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad parameters, each named in `errors`.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad parameters, each named in `errors`: a value out of its range, a parameter given twice or unknown, or a cursor of another listing.", body = openapi::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(project_id = %project_id))]
@@ -334,9 +331,10 @@ pub fn replies_query(thread_id: ThreadId) -> Query {
     get,
     path = "/threads/{thread_id}",
     tag = "threads",
-    params(("thread_id" = String, Path, format = "uuid"), openapi::ConsistencyToken),
+    params(("thread_id" = String, Path, format = "uuid", description = "The thread; an unknown or malformed id is 404."), openapi::ConsistencyToken),
     responses(
-        (status = 200, description = "The thread and its replies, oldest first (at most 100).", body = ThreadWithReplies, headers(("Projection-Position" = u64, description = "The stream sequence the read model has applied."))),
+        openapi::ReadRefusals,
+        (status = 200, description = "The thread and its replies, oldest first (at most 100).", body = ThreadWithReplies),
         (status = 404, description = "No such thread.", body = openapi::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -380,13 +378,11 @@ pub const MAX_TAGS_LIMIT: i64 = 1_000;
     get,
     path = "/tags",
     tag = "projects",
-    params(
-        ("limit" = Option<i64>, Query, description = "Only the most used tags, 1–1000 (default: every tag).", minimum = 1, maximum = 1000),
-        openapi::ConsistencyToken,
-    ),
+    params(openapi::TagsQuery, openapi::ConsistencyToken),
     responses(
-        (status = 200, description = "Every tag carried by at least one project, most used first; ties by name.", body = Vec<TagCount>, headers(("Projection-Position" = u64, description = "The stream sequence the read model has applied."))),
-        (status = 422, description = "Bad parameters, each named in `errors`.", body = openapi::Problem, content_type = "application/problem+json"),
+        openapi::ReadRefusals,
+        (status = 200, description = "Every tag carried by at least one project, most used first; ties by name.", body = Vec<TagCount>),
+        (status = 422, description = "Bad parameters, each named in `errors`: `limit` out of its range, given twice, or an unknown parameter.", body = openapi::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]

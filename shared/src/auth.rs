@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{FromRef, FromRequestParts},
-    http::{header::AUTHORIZATION, request::Parts},
+    extract::{FromRef, FromRequestParts, Request, State},
+    http::{HeaderMap, HeaderValue, header::AUTHORIZATION, request::Parts},
+    middleware::Next,
+    response::Response,
 };
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use secrecy::{ExposeSecret, SecretString};
@@ -88,6 +90,59 @@ impl Jwt {
     }
 }
 
+/// The outcome of reading a request's `Authorization` header, found once per
+/// request (by [`authenticate`]) and used by the rate limiter and the
+/// [`Actor`] extractor alike.
+#[derive(Debug, Clone)]
+pub enum Authentication {
+    /// No `Authorization` header.
+    Anonymous,
+    /// A valid token.
+    User(Actor),
+    /// A header that does not authenticate: why.
+    Refused(&'static str),
+}
+
+impl Authentication {
+    /// Reads the `Authorization` header: the `Bearer` scheme (in any case, as
+    /// schemes are case-insensitive) and a token `jwt` verifies.
+    pub fn of(headers: &HeaderMap, jwt: &Jwt) -> Self {
+        let Some(value) = headers.get(AUTHORIZATION) else {
+            return Self::Anonymous;
+        };
+        match bearer_token(value) {
+            Some(token) => match jwt.verify(token) {
+                Ok(actor) => Self::User(actor),
+                Err(why) => Self::Refused(why),
+            },
+            None => Self::Refused("the Authorization header must be `Bearer <token>`"),
+        }
+    }
+
+    /// The user, if the request carries a valid token.
+    pub fn user(&self) -> Option<&Actor> {
+        match self {
+            Self::User(actor) => Some(actor),
+            _ => None,
+        }
+    }
+}
+
+/// The token of a `Bearer` credential; the scheme matches in any case.
+pub fn bearer_token(value: &HeaderValue) -> Option<&str> {
+    let text = value.to_str().ok()?.trim_start();
+    let (scheme, token) = text.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Reads the request's credentials once, for every layer and handler after it.
+pub async fn authenticate(State(jwt): State<Arc<Jwt>>, mut req: Request, next: Next) -> Response {
+    let authentication = Authentication::of(req.headers(), &jwt);
+    req.extensions_mut().insert(authentication);
+    next.run(req).await
+}
+
 /// The authenticated user of a write: a valid `Authorization: Bearer` token, else 401.
 impl<S> FromRequestParts<S> for Actor
 where
@@ -97,27 +152,20 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let jwt = Arc::<Jwt>::from_ref(state);
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or(ApiError::Unauthorized(
+        let authentication = match parts.extensions.get::<Authentication>() {
+            Some(found) => found.clone(),
+            None => Authentication::of(&parts.headers, &Arc::<Jwt>::from_ref(state)),
+        };
+        match authentication {
+            Authentication::User(actor) => {
+                tracing::Span::current().record("user", actor.user_id.as_str());
+                Ok(actor)
+            }
+            Authentication::Anonymous => Err(ApiError::Unauthorized(
                 "an Authorization: Bearer token is required",
-            ))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .ok_or(ApiError::Unauthorized(
-                "the Authorization header must be `Bearer <token>`",
-            ))?;
-        let actor = jwt.verify(token).map_err(ApiError::Unauthorized)?;
-        tracing::Span::current().record("user", actor.user_id.as_str());
-        Ok(actor)
+            )),
+            Authentication::Refused(why) => Err(ApiError::Unauthorized(why)),
+        }
     }
 }
 
@@ -137,6 +185,17 @@ mod tests {
             .expect("valid");
         assert_eq!(actor.user_id.as_str(), "alice");
         assert!(actor.is_moderator());
+    }
+
+    #[test]
+    fn the_bearer_scheme_matches_in_any_case() {
+        let token = |v: &'static str| bearer_token(&HeaderValue::from_static(v)).map(str::to_owned);
+        assert_eq!(token("Bearer abc").as_deref(), Some("abc"));
+        assert_eq!(token("bearer abc").as_deref(), Some("abc"));
+        assert_eq!(token("BEARER  abc ").as_deref(), Some("abc"));
+        assert_eq!(token("Basic abc"), None);
+        assert_eq!(token("Bearer "), None);
+        assert_eq!(token("Bearerabc"), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{auth::Jwt, config};
+use crate::{auth::Authentication, config};
 
 /// HTTP protection settings, from the environment.
 #[derive(Debug, Clone)]
@@ -34,6 +34,10 @@ pub struct HttpConfig {
     /// `FLOW_MAX_IN_FLIGHT`: requests served at once; more are answered 503
     /// with `Retry-After` (default 512).
     pub max_in_flight: usize,
+    /// `FLOW_HTTP_HEADER_TIMEOUT_MS`, `FLOW_HTTP_IDLE_TIMEOUT_MS`,
+    /// `FLOW_HTTP_MAX_CONNECTIONS`: what connections may hold (see
+    /// [`crate::http::ConnectionLimits`]).
+    pub connections: crate::http::ConnectionLimits,
 }
 
 impl Default for HttpConfig {
@@ -44,6 +48,7 @@ impl Default for HttpConfig {
             rate_per_second: 0.0,
             rate_burst: 0.0,
             max_in_flight: 512,
+            connections: crate::http::ConnectionLimits::default(),
         }
     }
 }
@@ -69,6 +74,7 @@ impl HttpConfig {
             rate_per_second,
             rate_burst: rate_burst.max(1.0),
             max_in_flight: config::parse_or("FLOW_MAX_IN_FLIGHT", 512usize)?.max(1),
+            connections: crate::http::ConnectionLimits::from_env()?,
         })
     }
 
@@ -187,9 +193,11 @@ pub async fn limit_reads(
     }
 }
 
-/// Limits writes per user (per client address for requests without a valid token).
+/// Limits writes per user (per client address for requests without a valid
+/// token). Runs after [`crate::auth::authenticate`], whose reading of the
+/// credentials it uses.
 pub async fn limit_writes(
-    State((limiter, jwt)): State<(Arc<RateLimiter>, Arc<Jwt>)>,
+    State(limiter): State<Arc<RateLimiter>>,
     req: Request,
     next: Next,
 ) -> Response {
@@ -197,11 +205,9 @@ pub async fn limit_writes(
         return next.run(req).await;
     }
     let user = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .and_then(|t| jwt.verify(t.trim()).ok());
+        .extensions()
+        .get::<Authentication>()
+        .and_then(Authentication::user);
     let key = match user {
         Some(actor) => format!("user:{}", actor.user_id),
         None => format!("ip:{}", client_address(&req)),

@@ -8,7 +8,7 @@ use std::future::Future;
 
 use axum::{
     Json, Router,
-    http::{HeaderMap, HeaderValue, StatusCode, header::LOCATION},
+    http::{HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
@@ -16,7 +16,7 @@ use shared::{domain::Actor, http::ApiError};
 
 use crate::{
     AppState,
-    idempotency::{Idempotency, Outcome},
+    idempotency::{Idempotency, Keyed, Outcome},
     store::StoreError,
 };
 
@@ -32,7 +32,6 @@ pub fn router() -> Router<AppState> {
 pub struct Written {
     pub status: StatusCode,
     pub body: serde_json::Value,
-    pub location: Option<String>,
 }
 
 pub const CONSISTENCY_TOKEN: &str = "consistency-token";
@@ -48,25 +47,13 @@ impl Written {
         if let serde_json::Value::Object(map) = &mut body {
             map.insert("consistency_token".into(), consistency_token(seq).into());
         }
-        Ok(Self {
-            status,
-            body,
-            location: None,
-        })
-    }
-
-    pub fn at(mut self, location: String) -> Self {
-        self.location = Some(location);
-        self
+        Ok(Self { status, body })
     }
 
     fn headers(&self) -> Vec<(&'static str, String)> {
         let mut headers = Vec::new();
         if let Some(token) = self.body.get("consistency_token").and_then(|t| t.as_str()) {
             headers.push((CONSISTENCY_TOKEN, token.to_owned()));
-        }
-        if let Some(location) = &self.location {
-            headers.push((LOCATION.as_str(), location.clone()));
         }
         headers
     }
@@ -86,6 +73,7 @@ impl IntoResponse for Written {
 }
 
 /// Runs a POST once per `Idempotency-Key`: a repeat gets the first answer.
+/// `write` gets the key's [`Keyed`] ids when the request has a key.
 pub async fn idempotent<F, Fut>(
     idempotency: &Idempotency,
     actor: &Actor,
@@ -95,28 +83,22 @@ pub async fn idempotent<F, Fut>(
     write: F,
 ) -> Result<Response, ApiError>
 where
-    F: FnOnce() -> Fut,
+    F: FnOnce(Option<Keyed>) -> Fut,
     Fut: Future<Output = Result<Written, ApiError>>,
 {
     let Some(key) = Idempotency::key_of(headers)? else {
-        return write().await.map(IntoResponse::into_response);
+        return write(None).await.map(IntoResponse::into_response);
     };
     match idempotency.begin(actor, route, &key, body).await? {
         Outcome::Replay(response) => Ok(response),
-        Outcome::Proceed(claim) => match write().await {
-            Ok(written) => {
-                idempotency
-                    .finish(claim, written.status, &written.body, &written.headers())
-                    .await;
-                Ok(written.into_response())
-            }
-            Err(err) => {
-                if let Err(release) = idempotency.release(&claim).await {
-                    tracing::warn!(%release, "cannot release the idempotency key");
-                }
-                Err(err)
-            }
-        },
+        // On failure the claim is dropped, which releases the key.
+        Outcome::Proceed(claim, keyed) => {
+            let written = write(Some(keyed)).await?;
+            idempotency
+                .finish(claim, written.status, &written.body, &written.headers())
+                .await;
+            Ok(written.into_response())
+        }
     }
 }
 

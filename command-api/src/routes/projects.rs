@@ -19,6 +19,7 @@ use shared::{
 use super::{Attempt, Written, idempotent, openapi, path_id, with_retries};
 use crate::{
     AppState,
+    idempotency::Keyed,
     store::{Pending, StoreError},
 };
 
@@ -36,10 +37,14 @@ pub fn router() -> Router<AppState> {
     params(openapi::IdempotencyKey),
     request_body = openapi::ProposeBody,
     responses(
-        (status = 201, description = "Stored: the name claim, the project and its threads, all or nothing.", body = openapi::Proposed, headers(("Consistency-Token" = String), ("Location" = String))),
-        (status = 401, description = "Missing or bad token.", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The name is taken (ignoring case).", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Field rules broken, each bad field named.", body = openapi::Problem, content_type = "application/problem+json"),
+        openapi::KeyedWriteRefusals,
+        (status = 201, description = "Stored: the name claim, the project and its threads, all or nothing. A repeat with the same `Idempotency-Key` gets this answer again.", body = openapi::Proposed, headers(("Consistency-Token" = openapi::ConsistencyToken, description = "The body's `consistency_token`.")),
+            links(
+                ("ChangeTags" = (operation_id = "change_tags", parameters(("project_id" = "$response.body#/project_id")), description = "The proposer changes the project's tags.")),
+                ("StartThread" = (operation_id = "start_thread", parameters(("project_id" = "$response.body#/project_id")), description = "A thread on the project.")),
+            )
+        ),
+        (status = 409, description = "The name is taken (ignoring case); or a request with this `Idempotency-Key` is still in progress (`/problems/in-progress`, with `Retry-After`).", body = openapi::Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before repeating the request (in progress only)."))),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -50,28 +55,31 @@ pub(crate) async fn propose(
     body: JsonWithBytes<ProposeProjectRequest>,
 ) -> Result<Response, ApiError> {
     let cmd = ProposeProject::parse(body.value)?;
+    let (state, actor) = (&state, &actor);
     idempotent(
         &state.idempotency,
-        &actor,
+        actor,
         &headers,
         "POST /projects/propose",
         &body.bytes,
-        || async {
-            let project_id = ProjectId::new();
-            let actor_id = actor.user_id.as_str();
+        |keyed| async move {
+            let keyed = keyed.as_ref();
+            let project_id = keyed.map_or_else(ProjectId::new, Keyed::project_id);
+            let mut started = 0;
+            let thread_id = || {
+                started += 1;
+                keyed.map_or_else(ThreadId::new, |k| k.thread_id(started))
+            };
             // Every subject of a proposal is new: the name claim's above all, so a
             // taken name refuses the whole batch.
-            let pending: Vec<Pending> = project::propose(cmd, &actor, project_id, ThreadId::new)
-                .into_iter()
-                .map(|event| Pending::new(event, actor_id, Some(0)))
-                .collect();
-            match state.store.append(&pending).await {
-                Ok(seq) => Ok(Written::new(
+            let events = project::propose(cmd, actor, project_id, thread_id);
+            let pending = Pending::all(events, actor.user_id.as_str(), Some(0), keyed);
+            match state.store.append_keyed(&pending, keyed).await {
+                Ok(seq) => Written::new(
                     StatusCode::CREATED,
                     json!({ "project_id": project_id }),
                     seq,
-                )?
-                .at(format!("/projects/{project_id}"))),
+                ),
                 Err(StoreError::Clash) => Err(ApiError::Conflict(
                     "a project with this name already exists (names are compared ignoring case)"
                         .into(),
@@ -88,14 +96,15 @@ pub(crate) async fn propose(
     put,
     path = "/projects/{project_id}/tags",
     tag = "projects",
-    params(("project_id" = String, Path, format = "uuid")),
+    params(("project_id" = String, Path, format = "uuid", description = "The project; an unknown or malformed id is 404.")),
     request_body = openapi::ChangeTagsBody,
     responses(
-        (status = 200, description = "The project's tags now.", body = openapi::TagsChanged, headers(("Consistency-Token" = String))),
-        (status = 401, description = "Missing or bad token.", body = openapi::Problem, content_type = "application/problem+json"),
+        openapi::WriteRefusals,
+        (status = 200, description = "The project's tags now.", body = openapi::TagsChanged, headers(("Consistency-Token" = openapi::ConsistencyToken, description = "The body's `consistency_token`."))),
         (status = 403, description = "Only the proposer may change a project's tags.", body = openapi::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such project.", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Field rules broken (at most 10 tags).", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The project changed concurrently too often; try again.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field rules broken, each bad field named in `errors`: neither `add` nor `remove`, a bad tag, or more than 10 tags.", body = openapi::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(project_id = %project_id))]
@@ -114,10 +123,7 @@ pub(crate) async fn change_tags(
         let seq = match events.as_slice() {
             [] => version,
             _ => {
-                let pending: Vec<Pending> = events
-                    .into_iter()
-                    .map(|e| Pending::new(e, actor.user_id.as_str(), Some(version)))
-                    .collect();
+                let pending = Pending::all(events, actor.user_id.as_str(), Some(version), None);
                 state.store.append(&pending).await?
             }
         };

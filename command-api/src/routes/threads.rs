@@ -112,10 +112,7 @@ impl AppState {
 }
 
 fn pending(events: Vec<shared::events::Event>, actor: &Actor, expect: Option<u64>) -> Vec<Pending> {
-    events
-        .into_iter()
-        .map(|e| Pending::new(e, actor.user_id.as_str(), expect))
-        .collect()
+    Pending::all(events, actor.user_id.as_str(), expect, None)
 }
 
 /// Starts a thread (or a reply) on a project.
@@ -123,13 +120,20 @@ fn pending(events: Vec<shared::events::Event>, actor: &Actor, expect: Option<u64
     post,
     path = "/projects/{project_id}/threads",
     tag = "threads",
-    params(("project_id" = String, Path, format = "uuid"), openapi::IdempotencyKey),
+    params(("project_id" = String, Path, format = "uuid", description = "The project; an unknown or malformed id is 404."), openapi::IdempotencyKey),
     request_body = openapi::StartThreadBody,
     responses(
-        (status = 201, description = "Stored; the thread starts `pending` moderation.", body = openapi::ThreadWritten, headers(("Consistency-Token" = String), ("Location" = String))),
-        (status = 401, description = "Missing or bad token.", body = openapi::Problem, content_type = "application/problem+json"),
+        openapi::KeyedWriteRefusals,
+        (status = 201, description = "Stored; the thread starts `pending` moderation. A repeat with the same `Idempotency-Key` gets this answer again.", body = openapi::ThreadWritten, headers(("Consistency-Token" = openapi::ConsistencyToken, description = "The body's `consistency_token`.")),
+            links(
+                ("EditThread" = (operation_id = "edit_thread", parameters(("thread_id" = "$response.body#/thread_id")), description = "The author edits the thread.")),
+                ("Vote" = (operation_id = "vote", parameters(("thread_id" = "$response.body#/thread_id")), description = "A vote on the thread.")),
+                ("Moderate" = (operation_id = "moderate", parameters(("thread_id" = "$response.body#/thread_id")), description = "A moderator's decision on the thread.")),
+            )
+        ),
         (status = 404, description = "No such project.", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Field rules broken (a reply's parent must be a thread of the same project).", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with this `Idempotency-Key` is still in progress (`/problems/in-progress`, with `Retry-After`); or the thread's subject changed concurrently too often.", body = openapi::Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before repeating the request (in progress only)."))),
+        (status = 422, description = "Field rules broken, each bad field named in `errors` (a reply's parent must be a thread of the same project); or the `Idempotency-Key` was used for another request.", body = openapi::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(project_id = %project_id))]
@@ -143,13 +147,15 @@ pub(crate) async fn start_thread(
     let project_id = path_id(&project_id, "project", ProjectId::parse)?;
     let cmd = StartThread::parse(body.value)?;
     let route = format!("POST /projects/{project_id}/threads");
+    let (state, actor) = (&state, &actor);
     idempotent(
         &state.idempotency,
-        &actor,
+        actor,
         &headers,
         &route,
         &body.bytes,
-        || async {
+        |keyed| async move {
+            let keyed = keyed.as_ref();
             with_retries(|| async {
                 let project_subject = state.store.subjects().project(project_id);
                 let project = state
@@ -161,22 +167,21 @@ pub(crate) async fn start_thread(
                     Some(parent_id) => state.thread_origin(parent_id).await?,
                     None => None,
                 };
-                let thread_id = ThreadId::new();
+                let thread_id = keyed.map_or_else(ThreadId::new, |k| k.thread_id(0));
                 let events = thread::start(
                     project.as_ref(),
                     parent.as_ref(),
-                    &actor,
+                    actor,
                     cmd.clone(),
                     thread_id,
                 )?;
-                let seq = state
-                    .store
-                    .append(&pending(events, &actor, Some(0)))
-                    .await?;
-                Ok(
-                    Written::new(StatusCode::CREATED, json!({ "thread_id": thread_id }), seq)?
-                        .at(format!("/threads/{thread_id}")),
-                )
+                let pending = Pending::all(events, actor.user_id.as_str(), Some(0), keyed);
+                let seq = state.store.append_keyed(&pending, keyed).await?;
+                Ok(Written::new(
+                    StatusCode::CREATED,
+                    json!({ "thread_id": thread_id }),
+                    seq,
+                )?)
             })
             .await
         },
@@ -189,14 +194,14 @@ pub(crate) async fn start_thread(
     patch,
     path = "/threads/{thread_id}",
     tag = "threads",
-    params(("thread_id" = String, Path, format = "uuid")),
+    params(("thread_id" = String, Path, format = "uuid", description = "The thread; an unknown or malformed id is 404.")),
     request_body = openapi::EditThreadBody,
     responses(
-        (status = 200, description = "Stored; the thread goes back to `pending` moderation.", body = openapi::ThreadWritten, headers(("Consistency-Token" = String))),
-        (status = 401, description = "Missing or bad token.", body = openapi::Problem, content_type = "application/problem+json"),
+        openapi::WriteRefusals,
+        (status = 200, description = "Stored; the thread goes back to `pending` moderation.", body = openapi::ThreadWritten, headers(("Consistency-Token" = openapi::ConsistencyToken, description = "The body's `consistency_token`."))),
         (status = 403, description = "Only the author may edit a thread.", body = openapi::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such thread.", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Field rules broken.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The thread changed concurrently too often; try again.", body = openapi::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
@@ -231,13 +236,13 @@ pub(crate) async fn edit_thread(
     put,
     path = "/threads/{thread_id}/vote",
     tag = "threads",
-    params(("thread_id" = String, Path, format = "uuid")),
+    params(("thread_id" = String, Path, format = "uuid", description = "The thread; an unknown or malformed id is 404.")),
     request_body = openapi::VoteBody,
     responses(
-        (status = 200, description = "The caller's vote now; repeating a vote changes nothing.", body = openapi::Voted, headers(("Consistency-Token" = String))),
-        (status = 401, description = "Missing or bad token.", body = openapi::Problem, content_type = "application/problem+json"),
+        openapi::WriteRefusals,
+        (status = 200, description = "The caller's vote now; repeating a vote changes nothing.", body = openapi::Voted, headers(("Consistency-Token" = openapi::ConsistencyToken, description = "The body's `consistency_token`."))),
         (status = 404, description = "No such thread.", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Field rules broken.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller's vote on this thread changed concurrently too often; try again.", body = openapi::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
@@ -300,14 +305,14 @@ struct Ballot<'a> {
     post,
     path = "/threads/{thread_id}/moderation",
     tag = "threads",
-    params(("thread_id" = String, Path, format = "uuid"), openapi::IdempotencyKey),
+    params(("thread_id" = String, Path, format = "uuid", description = "The thread; an unknown or malformed id is 404."), openapi::IdempotencyKey),
     request_body = openapi::ModerateBody,
     responses(
-        (status = 200, description = "The decision was stored.", body = openapi::Moderated, headers(("Consistency-Token" = String))),
-        (status = 401, description = "Missing or bad token.", body = openapi::Problem, content_type = "application/problem+json"),
+        openapi::KeyedWriteRefusals,
+        (status = 200, description = "The decision was stored. A repeat with the same `Idempotency-Key` gets this answer again.", body = openapi::Moderated, headers(("Consistency-Token" = openapi::ConsistencyToken, description = "The body's `consistency_token`."))),
         (status = 403, description = "Only moderators may moderate.", body = openapi::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such thread.", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Field rules broken.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with this `Idempotency-Key` is still in progress (`/problems/in-progress`, with `Retry-After`); or the thread changed concurrently too often.", body = openapi::Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before repeating the request (in progress only)."))),
     )
 )]
 #[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
@@ -321,20 +326,20 @@ pub(crate) async fn moderate(
     let thread_id = path_id(&thread_id, "thread", ThreadId::parse)?;
     let decision = body.value.parse()?;
     let route = format!("POST /threads/{thread_id}/moderation");
+    let (state, actor) = (&state, &actor);
     idempotent(
         &state.idempotency,
-        &actor,
+        actor,
         &headers,
         &route,
         &body.bytes,
-        || async {
+        |keyed| async move {
+            let keyed = keyed.as_ref();
             with_retries(|| async {
                 let (thread, version) = state.thread(thread_id).await?;
-                let events = thread::moderate(thread.as_ref(), &actor, decision.clone())?;
-                let seq = state
-                    .store
-                    .append(&pending(events, &actor, Some(version)))
-                    .await?;
+                let events = thread::moderate(thread.as_ref(), actor, decision.clone())?;
+                let pending = Pending::all(events, actor.user_id.as_str(), Some(version), keyed);
+                let seq = state.store.append_keyed(&pending, keyed).await?;
                 Ok(Written::new(
                     StatusCode::OK,
                     json!({ "thread_id": thread_id, "status": decision.status }),

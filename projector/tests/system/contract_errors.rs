@@ -222,6 +222,34 @@ async fn a_taken_name_in_any_case_is_a_conflict_and_stores_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_name_in_another_unicode_form_is_taken_and_an_invisible_name_is_refused() {
+    let system = System::without_projector().await;
+    system.propose("alice", "Café Society").await;
+    let mut again = popee();
+    // Decomposed (e + combining acute accent), with two spaces.
+    again["project_name"] = json!("Cafe\u{301}  Society");
+    let reply = system.post("/projects/propose", "bob", again).await;
+    assert_problem(&reply, StatusCode::CONFLICT);
+    let names: Vec<String> = system
+        .events()
+        .await
+        .into_iter()
+        .filter_map(|(_, envelope)| match envelope.event {
+            shared::events::Event::ProjectProposed { project_name, .. } => Some(project_name),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, ["Café Society"]);
+
+    let mut invisible = popee();
+    invisible["project_name"] = json!("\u{200B}");
+    let reply = system.post("/projects/propose", "bob", invisible).await;
+    assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&reply), ["project_name"]);
+    system.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn unknown_and_foreign_resources() {
     let system = System::without_projector().await;
     let project_id = system.propose("alice", "mine").await.body["project_id"]

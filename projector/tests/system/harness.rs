@@ -14,6 +14,7 @@ use shared::{
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
+#[derive(Clone)]
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
@@ -53,6 +54,8 @@ pub struct System {
     pub query: String,
     pub projector: Option<String>,
     pub http: reqwest::Client,
+    /// While on, command-api fails to record idempotent responses.
+    pub record_failures: std::sync::Arc<std::sync::atomic::AtomicBool>,
     projector_app: Option<Running>,
     others: Vec<Running>,
 }
@@ -185,6 +188,13 @@ impl System {
         .await
     }
 
+    /// command-api and query-api on `env`, with CORS, rate limits and timeouts as given.
+    pub async fn with_env_and_http(env: TestEnv, http: shared::protect::HttpConfig) -> Self {
+        let nats = env.nats.clone();
+        let query_http = http.clone();
+        Self::build_full(env, nats, http, |config| config.http = query_http).await
+    }
+
     /// The three services with CORS, rate limits and timeouts as given.
     pub async fn start_with_http(http: shared::protect::HttpConfig) -> Self {
         let env = TestEnv::new();
@@ -214,6 +224,7 @@ impl System {
         let command = command_api::App::build(command_config, command_listener)
             .await
             .expect("command-api builds");
+        let record_failures = command.record_failure_switch();
         let (query_listener, query_addr) = listener().await;
         let mut query_config = query_api::Config::new(env.nats.clone(), env.mongo.clone());
         configure(&mut query_config);
@@ -238,6 +249,7 @@ impl System {
             query: format!("http://{query_addr}"),
             projector: None,
             http: reqwest::Client::new(),
+            record_failures,
             projector_app: None,
             others,
         }

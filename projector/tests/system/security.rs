@@ -331,6 +331,7 @@ async fn writes_per_user_and_anonymous_reads_are_rate_limited_and_cors_follows_t
         rate_per_second: 0.5,
         rate_burst: 2.0,
         max_in_flight: 512,
+        ..Default::default()
     };
     let system = System::start_with_http(http).await;
     let body = |name: &str| serde_json::json!({"project_name": name, "tagline": "t", "problems": ["p"], "solutions": ["s"]});
@@ -365,6 +366,24 @@ async fn writes_per_user_and_anonymous_reads_are_rate_limited_and_cors_follows_t
         .parse()
         .expect("seconds");
     assert!((1..=2).contains(&retry), "{retry}");
+    // The scheme is case-insensitive for authentication, and so for the limit.
+    for scheme in ["bearer", "BEARER"] {
+        let request = system
+            .http
+            .post(format!("{}/projects/propose", system.command))
+            .header(
+                "Authorization",
+                format!("{scheme} {}", system.token("alice")),
+            )
+            .json(&body("a4"));
+        let reply = system.send(request).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{scheme}: the same user, the same limit: {:?}",
+            reply.body
+        );
+    }
     assert_eq!(
         system
             .post("/projects/propose", "bob", body("b1"))

@@ -3,6 +3,7 @@
 
 mod model;
 pub mod project;
+mod text;
 pub mod thread;
 pub mod vote;
 

@@ -446,6 +446,99 @@ mod tests {
         );
     }
 
+    #[test]
+    fn names_read_as_equal_claim_the_same_key_and_are_stored_alike() {
+        let claim = |raw: &str| {
+            let mut req = popee();
+            req.project_name = Some(raw.into());
+            let cmd = ProposeProject::parse(req).expect("valid");
+            let events = propose(cmd, &alice(), ProjectId::new(), ThreadId::new);
+            match (&events[0], &events[1]) {
+                (
+                    Event::ProjectNameClaimed { name_key, .. },
+                    Event::ProjectProposed { project_name, .. },
+                ) => (name_key.clone(), project_name.clone()),
+                other => panic!("a claim and a proposal, got {other:?}"),
+            }
+        };
+        let (key, stored) = claim("Café Society");
+        assert_eq!(stored, "Café Society");
+        for raw in [
+            "Cafe\u{301}  Society",
+            "café\tsociety",
+            "Ｃａｆé Society",
+            "Caf\u{200B}é Society",
+        ] {
+            assert_eq!(claim(raw).0, key, "{raw:?}");
+        }
+        assert_eq!(claim("Cafe\u{301}  Society").1, "Café Society");
+        assert_ne!(claim("Cafe Society").0, key, "an accent still counts");
+    }
+
+    #[test]
+    fn unreadable_text_is_refused_in_every_field() {
+        let req = ProposeProjectRequest {
+            project_name: Some("\u{200B}".into()),
+            tagline: Some("\u{0007}bell".into()),
+            tags: strings(&["ok", "\u{202E}kool"]),
+            problems: strings(&["fine", "\u{200B}\n\u{200D}"]),
+            solutions: strings(&["\u{0007}bell"]),
+        };
+        let DomainError::Validation(errors) = ProposeProject::parse(req).expect_err("invalid")
+        else {
+            panic!("a validation error");
+        };
+        let found: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "project_name",
+                    "project name must contain a visible character"
+                ),
+                (
+                    "tagline",
+                    "tagline must not contain control characters (found U+0007)"
+                ),
+                (
+                    "tags[1]",
+                    "tag must not contain bidirectional override or isolate characters (found U+202E)"
+                ),
+                ("problems[1]", "message must contain a visible character"),
+                (
+                    "solutions[0]",
+                    "message must not contain control characters (found U+0007)"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn tags_written_in_another_form_are_the_same_tag() {
+        let mut req = popee();
+        req.tags = strings(&[
+            "Café",
+            "cafe\u{301}",
+            "ＣＡＦÉ",
+            "rock\t\u{00A0}pop",
+            "Rock Pop",
+        ]);
+        let tags: Vec<String> = ProposeProject::parse(req)
+            .expect("valid")
+            .tags
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(tags, ["café", "rock pop"]);
+
+        let state = proposed("alice", &["cafe\u{301}"]);
+        let (tags, _) = change_tags(state.as_ref(), &alice(), &change(&[], &["CAFÉ"])).expect("ok");
+        assert!(tags.is_empty(), "removed in another form: {tags:?}");
+    }
+
     fn proposed(proposer: &str, tags: &[&str]) -> Option<Project> {
         let event = Event::ProjectProposed {
             project_id: ProjectId::new(),

@@ -353,6 +353,29 @@ mod tests {
     }
 
     #[test]
+    fn messages_keep_their_lines_and_refuse_unreadable_text() {
+        let p = project("bob");
+        let thread = started(&p, "alice", "line1\r\nline2\tx");
+        assert_eq!(thread.message, "line1\nline2\tx");
+        for raw in ["\u{0007}bell", "\u{200B}\u{200B}", "evil\u{202E}txt.exe"] {
+            let err = StartThread::parse(StartThreadRequest {
+                thread_type: Some("COMMENT".into()),
+                message: Some(raw.into()),
+                parent_thread_id: None,
+            })
+            .expect_err("refused");
+            assert!(
+                matches!(err, DomainError::Validation(ref e) if e[0].field == "message"),
+                "{raw:?}: {err:?}"
+            );
+            let edit = EditThreadRequest {
+                message: Some(raw.into()),
+            };
+            assert!(edit.parse().is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
     fn new_threads_start_pending_on_an_existing_project() {
         let p = project("bob");
         let thread = started(&p, "alice", "hello");
