@@ -5,9 +5,9 @@
 use std::time::{Duration, Instant};
 
 use async_nats::{HeaderMap, header::NATS_MESSAGE_ID, jetstream};
+use flow_domain::events::Subjects;
 use futures::{StreamExt, stream::FuturesUnordered};
 use serde_json::json;
-use shared::events::Subjects;
 
 use crate::{
     measured::Measured,
@@ -161,7 +161,7 @@ async fn generate(
     while published < total {
         let event = proposals.next().unwrap_or_else(|| generator.next_vote());
         let actor = match &event {
-            shared::events::Event::VoteCast { voter, .. } => voter.as_str().to_owned(),
+            flow_domain::events::Event::VoteCast { voter, .. } => voter.as_str().to_owned(),
             _ => "bench-proposer".to_owned(),
         };
         let envelope = workload::envelope(event, &actor);

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use flow_readmodel::ReadModel;
 use serde_json::json;
-use shared::readmodel::ReadModel;
 
 use crate::{load::Summary, measured::Measured, report::Figure, system::Bench};
 

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
+use flow_readmodel::ReadModel;
 use mongodb::bson::doc;
-use shared::readmodel::ReadModel;
 
 use crate::system::Bench;
 

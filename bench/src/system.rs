@@ -10,8 +10,11 @@ use std::{
 
 use anyhow::bail;
 use async_nats::jetstream;
+use flow_domain::events::Subjects;
+use flow_http::auth::Jwt;
+use flow_readmodel::ReadModel;
+use flow_runtime::config::MongoConfig;
 use secrecy::SecretString;
-use shared::{auth::Jwt, config::MongoConfig, events::Subjects, readmodel::ReadModel};
 
 use crate::{
     cli::Options,

@@ -8,7 +8,7 @@ use std::{
     },
 };
 
-use shared::domain::Direction;
+use flow_domain::Direction;
 
 use crate::{
     load::Summary,

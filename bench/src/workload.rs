@@ -4,10 +4,8 @@
 
 use std::collections::HashMap;
 
-use shared::{
-    domain::{Direction, ProjectId, Tag, ThreadId, ThreadType, UserId},
-    events::{Envelope, Event},
-};
+use flow_domain::events::{Envelope, Event};
+use flow_domain::{Direction, ProjectId, Tag, ThreadId, ThreadType, UserId};
 use time::OffsetDateTime;
 
 /// xorshift64*: small, fast, reproducible; not for anything secret.
@@ -106,7 +104,7 @@ impl Generator {
                 .collect();
             let mut events = vec![
                 Event::ProjectNameClaimed {
-                    name_key: shared::events::digest_key(&name.to_lowercase()),
+                    name_key: flow_domain::events::digest_key(&name.to_lowercase()),
                     project_id,
                 },
                 Event::ProjectProposed {

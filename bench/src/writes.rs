@@ -10,8 +10,8 @@ use async_nats::{
     header::NATS_MESSAGE_ID,
     jetstream::{self, stream},
 };
+use flow_runtime::config::NatsConfig;
 use serde_json::json;
-use shared::config::NatsConfig;
 
 use crate::{
     freshness::{self, AtRate},
@@ -261,7 +261,8 @@ fn rate_figures(rates: &AtRates) -> [Figure; 5] {
 
 /// A separate stream configured like ours, for the raw publish ceiling.
 async fn raw_stream(js: &jetstream::Context) -> anyhow::Result<stream::Stream> {
-    let mut config = shared::nats::stream_config(&NatsConfig::local("", RAW_STREAM, "benchraw"));
+    let mut config =
+        flow_runtime::nats::stream_config(&NatsConfig::local("", RAW_STREAM, "benchraw"));
     config.subjects = vec!["benchraw.>".into()];
     Ok(js.create_stream(config).await?)
 }
@@ -271,9 +272,9 @@ fn sample_vote_payload(threads: &[String]) -> bytes::Bytes {
     let mut generator = Generator::new(3, 1, 1);
     let _ = generator.take_proposals();
     let mut envelope = workload::envelope(generator.next_vote(), "bench-user-1");
-    if let (shared::events::Event::VoteCast { thread_id, .. }, Some(t)) =
+    if let (flow_domain::events::Event::VoteCast { thread_id, .. }, Some(t)) =
         (&mut envelope.event, threads.first())
-        && let Ok(id) = shared::domain::ThreadId::parse(t)
+        && let Ok(id) = flow_domain::ThreadId::parse(t)
     {
         *thread_id = id;
     }

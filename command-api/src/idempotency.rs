@@ -36,12 +36,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
+use flow_domain::events::digest_key;
+use flow_domain::{Actor, FieldError, ProjectId, ThreadId};
+use flow_http::ApiError;
 use serde::{Deserialize, Serialize};
-use shared::{
-    domain::{Actor, FieldError, ProjectId, ThreadId},
-    events::digest_key,
-    http::ApiError,
-};
 use uuid::Uuid;
 
 pub const HEADER: &str = "idempotency-key";

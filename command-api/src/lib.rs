@@ -10,13 +10,11 @@ pub mod store;
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::extract::FromRef;
-use shared::{
-    auth::Jwt,
-    config::{self, Environment, NatsConfig, SecretString},
-    domain::{Direction, ProjectId, ThreadId, UserId, thread::BannedWords},
-    http::{ReadinessCheck, finish_router, serve},
-    metrics::Metrics,
-};
+use flow_domain::{Direction, ProjectId, ThreadId, UserId, thread::BannedWords};
+use flow_http::auth::Jwt;
+use flow_http::metrics::Metrics;
+use flow_http::{ReadinessCheck, finish_router, serve};
+use flow_runtime::config::{self, Environment, NatsConfig, SecretString};
 use tokio::{net::TcpListener, sync::watch};
 
 use crate::{idempotency::Idempotency, store::EventStore};
@@ -34,7 +32,7 @@ pub struct Config {
     /// `FLOW_STARTUP_TIMEOUT_MS`, default 30 000.
     pub startup_timeout: Duration,
     /// CORS, rate limits, timeouts.
-    pub http: shared::protect::HttpConfig,
+    pub http: flow_http::protect::HttpConfig,
 }
 
 impl Config {
@@ -49,7 +47,7 @@ impl Config {
                 None => BannedWords::default(),
             },
             startup_timeout: config::startup_timeout()?,
-            http: shared::protect::HttpConfig::from_env()?,
+            http: flow_http::protect::HttpConfig::from_env()?,
         })
         .and_then(Self::checked)
     }
@@ -91,7 +89,7 @@ impl FromRef<AppState> for Arc<Jwt> {
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
-    connections: shared::http::ConnectionLimits,
+    connections: flow_http::ConnectionLimits,
     client: async_nats::Client,
     moderator: tokio::task::JoinHandle<()>,
     stop_moderator: watch::Sender<bool>,
@@ -104,9 +102,11 @@ impl App {
     /// idempotency bucket and the moderator's consumer.
     pub async fn build(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
         let client =
-            shared::nats::connect(&config.nats, "command-api", config.startup_timeout).await?;
+            flow_runtime::nats::connect(&config.nats, "command-api", config.startup_timeout)
+                .await?;
         let js = async_nats::jetstream::new(client.clone());
-        let stream = shared::nats::ensure_stream(&js, &config.nats, config.startup_timeout).await?;
+        let stream =
+            flow_runtime::nats::ensure_stream(&js, &config.nats, config.startup_timeout).await?;
         let idempotency = Idempotency::open(
             &js,
             &config.nats.stream,
@@ -146,13 +146,13 @@ impl App {
         if let Some(limiter) = config.http.limiter() {
             api = api.layer(axum::middleware::from_fn_with_state(
                 limiter,
-                shared::protect::limit_writes,
+                flow_http::protect::limit_writes,
             ));
         }
         // Outside the limiter: the credentials are read once, for it and the handlers.
         api = api.layer(axum::middleware::from_fn_with_state(
             state.jwt.clone(),
-            shared::auth::authenticate,
+            flow_http::auth::authenticate,
         ));
         let router = finish_router(api, metrics, ready, &config.http);
         Ok(Self {

@@ -1,7 +1,10 @@
 use std::process::ExitCode;
 
 use command_api::{App, Config};
-use shared::{auth::Jwt, config, startup::shutdown_signal, telemetry};
+use flow_http::auth::Jwt;
+use flow_runtime::config;
+use flow_runtime::startup::shutdown_signal;
+use flow_runtime::telemetry;
 
 const USAGE: &str = "usage:
   command-api                 serve the write API (configured by FLOW_* variables)

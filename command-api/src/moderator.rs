@@ -6,14 +6,12 @@
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
-use futures::StreamExt;
-use shared::{
-    domain::{
-        ModerationStatus,
-        thread::{self, BannedWords, Thread},
-    },
-    events::{Envelope, Event},
+use flow_domain::events::{Envelope, Event};
+use flow_domain::{
+    ModerationStatus,
+    thread::{self, BannedWords, Thread},
 };
+use futures::StreamExt;
 use tokio::sync::watch;
 
 use crate::store::{EventStore, Pending, StoreError};
@@ -128,7 +126,7 @@ async fn decide(
             id: thread_id,
             project_id,
             // Not needed for the decision.
-            author: shared::domain::UserId::parse(ACTOR).map_err(StoreError::Unavailable)?,
+            author: flow_domain::UserId::parse(ACTOR).map_err(StoreError::Unavailable)?,
             message,
             status: ModerationStatus::Pending,
         },

@@ -6,7 +6,7 @@ use async_nats::{
     header::{HeaderMap, NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, NATS_MESSAGE_ID},
     jetstream::{self, context::PublishErrorKind, stream::DirectGetErrorKind},
 };
-use shared::events::{Envelope, Subjects};
+use flow_domain::events::{Envelope, Subjects};
 
 use crate::idempotency::Keyed;
 use time::OffsetDateTime;
@@ -35,7 +35,7 @@ pub struct Pending {
 }
 
 impl Pending {
-    pub fn new(event: shared::events::Event, actor: &str, expect: Option<u64>) -> Self {
+    pub fn new(event: flow_domain::events::Event, actor: &str, expect: Option<u64>) -> Self {
         Self {
             envelope: Envelope::new(event, actor, OffsetDateTime::now_utc()),
             expect,
@@ -45,7 +45,7 @@ impl Pending {
     /// The events of a write, each with the same expected sequence; under an
     /// `Idempotency-Key` their ids (and so their `Nats-Msg-Id`s) come from the key.
     pub fn all(
-        events: Vec<shared::events::Event>,
+        events: Vec<flow_domain::events::Event>,
         actor: &str,
         expect: Option<u64>,
         keyed: Option<&Keyed>,
@@ -105,7 +105,7 @@ impl EventStore {
         &self,
         subject: &str,
         mut state: S,
-        fold: impl Fn(S, &shared::events::Event) -> S,
+        fold: impl Fn(S, &flow_domain::events::Event) -> S,
     ) -> Result<(S, u64), StoreError> {
         let mut last = 0;
         loop {
@@ -265,7 +265,7 @@ fn decode(subject: &str, payload: &[u8]) -> Result<Envelope, StoreError> {
     })
 }
 
-impl From<StoreError> for shared::http::ApiError {
+impl From<StoreError> for flow_http::ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Clash => Self::Conflict(

@@ -6,10 +6,10 @@ use std::sync::{
     atomic::{AtomicBool, Ordering},
 };
 
+use flow_domain::events::Subjects;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use shared::events::Subjects;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::{

@@ -3,6 +3,7 @@
 
 pub mod coalesce;
 pub mod control;
+mod memory;
 pub mod parking;
 pub mod projection;
 pub mod rebuild;
@@ -16,13 +17,11 @@ use std::{
 };
 
 use axum::{Json, Router, extract::State, routing::get};
+use flow_http::metrics::Metrics;
+use flow_http::{ConnectionLimits, ReadinessCheck, finish_router, serve};
+use flow_readmodel::ReadModel;
+use flow_runtime::config::{self, MongoConfig, NatsConfig};
 use prometheus_client::metrics::gauge::ConstGauge;
-use shared::{
-    config::{self, MongoConfig, NatsConfig},
-    http::{ConnectionLimits, ReadinessCheck, finish_router, serve},
-    metrics::Metrics,
-    readmodel::ReadModel,
-};
 use tokio::{
     net::TcpListener,
     sync::{mpsc, watch},
@@ -124,9 +123,10 @@ pub struct App {
 impl App {
     pub async fn build(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
         let client =
-            shared::nats::connect(&config.nats, "projector", config.startup_timeout).await?;
+            flow_runtime::nats::connect(&config.nats, "projector", config.startup_timeout).await?;
         let js = async_nats::jetstream::new(client.clone());
-        let stream = shared::nats::ensure_stream(&js, &config.nats, config.startup_timeout).await?;
+        let stream =
+            flow_runtime::nats::ensure_stream(&js, &config.nats, config.startup_timeout).await?;
         let base = ReadModel::connect(&config.mongo, "projector", config.startup_timeout).await?;
         let model = base.with_generation(base.active_generation().await?);
         model.ensure_indexes().await?;
@@ -168,7 +168,12 @@ impl App {
                 status: status.clone(),
                 max_lag,
             });
-        let router = finish_router(api, metrics, ready, &shared::protect::HttpConfig::default());
+        let router = finish_router(
+            api,
+            metrics,
+            ready,
+            &flow_http::protect::HttpConfig::default(),
+        );
         let (control_tx, control_rx) = mpsc::channel(8);
         let runner = Runner {
             stream: stream.clone(),
@@ -228,7 +233,7 @@ impl App {
         let control = tokio::spawn(self.control.serve(stop_rx));
         // Planning and merging every event allocates and frees at a high
         // rate: give the freed memory back, or the allocator keeps it.
-        let trim = tokio::spawn(shared::memory::release_periodically(TRIM_EVERY));
+        let trim = tokio::spawn(crate::memory::release_periodically(TRIM_EVERY));
         let stop = stop_tx.clone();
         let served = serve(self.listener, self.router, self.connections, async move {
             shutdown.await;
@@ -269,7 +274,7 @@ async fn heartbeat(
             .first()
             .cloned()
             .unwrap_or_default();
-        shared::events::Subjects::new(name.trim_end_matches(".evt.>").to_owned())
+        flow_domain::events::Subjects::new(name.trim_end_matches(".evt.>").to_owned())
     };
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {

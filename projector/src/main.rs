@@ -1,7 +1,9 @@
 use std::{process::ExitCode, time::Duration};
 
+use flow_runtime::config as env;
+use flow_runtime::startup::shutdown_signal;
+use flow_runtime::telemetry;
 use projector::{App, Config, control};
-use shared::{config as env, startup::shutdown_signal, telemetry};
 
 const USAGE: &str = "usage:
   projector               project the stream into MongoDB and serve health, metrics and /status
@@ -71,7 +73,8 @@ async fn serve() -> anyhow::Result<ExitCode> {
 async fn command(request: control::Request) -> anyhow::Result<ExitCode> {
     let nats = env::NatsConfig::from_env()?;
     let timeout = env::millis_or("FLOW_CONTROL_TIMEOUT_MS", 3_600_000)?;
-    let client = shared::nats::connect(&nats, "projector-cli", Duration::from_secs(10)).await?;
+    let client =
+        flow_runtime::nats::connect(&nats, "projector-cli", Duration::from_secs(10)).await?;
     let answer = control::request(&client, &nats.subjects(), &request, timeout).await?;
     #[allow(clippy::print_stdout)]
     {

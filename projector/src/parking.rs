@@ -7,9 +7,9 @@
 
 use std::collections::HashMap;
 
+use flow_readmodel::{PARKED, PROJECTS, ReadModel, THREADS};
 use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
-use shared::readmodel::{PARKED, PROJECTS, ReadModel, THREADS};
 
 use crate::projection::Write;
 
@@ -76,12 +76,12 @@ impl ParkedEvent {
 
     fn from_document(doc: &Document) -> Option<Self> {
         Some(Self {
-            seq: doc.get("_id").map(shared::readmodel::bson_u64)?,
+            seq: doc.get("_id").map(flow_readmodel::bson_u64)?,
             subject: doc.get_str("subject").ok()?.to_owned(),
             error: doc.get_str("error").unwrap_or_default().to_owned(),
             behind: match doc.get("behind") {
                 Some(Bson::Null) | None => None,
-                Some(b) => Some(shared::readmodel::bson_u64(b)),
+                Some(b) => Some(flow_readmodel::bson_u64(b)),
             },
             blocks: doc
                 .get_array("blocks")

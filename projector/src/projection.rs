@@ -2,12 +2,10 @@
 //! sequence becomes update statements guarded by the documents' `seq`, so a
 //! statement applied twice changes nothing the second time.
 
+use flow_domain::events::{Envelope, Event};
+use flow_domain::{Direction, ModerationStatus, ThreadType};
+use flow_readmodel::{PROJECTS, SEARCH_FIELD, TAGS, THREADS, search_prefixes};
 use mongodb::bson::{Bson, Document, doc};
-use shared::{
-    domain::{Direction, ModerationStatus, ThreadType},
-    events::{Envelope, Event},
-    readmodel::{PROJECTS, SEARCH_FIELD, TAGS, THREADS, search_prefixes},
-};
 use time::format_description::well_known::Rfc3339;
 
 /// One update statement of MongoDB's `update` command.
@@ -68,7 +66,7 @@ fn timestamp(envelope: &Envelope) -> String {
     envelope.occurred_at.format(&Rfc3339).unwrap_or_default()
 }
 
-fn tags(tags: &[shared::domain::Tag]) -> Vec<String> {
+fn tags(tags: &[flow_domain::Tag]) -> Vec<String> {
     tags.iter().map(|t| t.as_str().to_owned()).collect()
 }
 
@@ -76,7 +74,7 @@ fn tags(tags: &[shared::domain::Tag]) -> Vec<String> {
 /// time is created at zero first: the counting update is guarded by `seq`,
 /// and an upsert with that guard in its filter would collide with an
 /// existing `_id`.
-fn count_tags(writes: &mut Vec<Write>, tags: &[shared::domain::Tag], seq: i64, delta: i64) {
+fn count_tags(writes: &mut Vec<Write>, tags: &[flow_domain::Tag], seq: i64, delta: i64) {
     for tag in tags {
         if delta > 0 {
             writes.push(Write::create(
@@ -271,7 +269,7 @@ pub fn vote_delta(direction: Direction, previous: Direction) -> (i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::domain::{ProjectId, Tag, ThreadId, UserId};
+    use flow_domain::{ProjectId, Tag, ThreadId, UserId};
     use time::OffsetDateTime;
 
     fn envelope(event: Event) -> Envelope {

@@ -20,10 +20,10 @@ use async_nats::jetstream::{
     self,
     consumer::{DeliverPolicy, pull},
 };
+use flow_readmodel::{ACTIVE_GENERATION_ID, GENERATION_COLLECTIONS, ReadModel};
 use futures::StreamExt;
 use mongodb::bson::{Document, doc};
 use serde_json::{Value, json};
-use shared::readmodel::{ACTIVE_GENERATION_ID, GENERATION_COLLECTIONS, ReadModel};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::runner::{

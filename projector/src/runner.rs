@@ -17,13 +17,11 @@ use async_nats::jetstream::{
     consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull},
     stream::Stream as JsStream,
 };
+use flow_domain::events::{Envelope, Subjects};
+use flow_readmodel::{PARKED, ReadModel};
+use flow_runtime::nats::PositionAnnouncement;
 use futures::StreamExt;
 use mongodb::bson::{Document, RawArrayBuf, RawDocumentBuf, doc};
-use shared::{
-    events::{Envelope, Subjects},
-    nats::PositionAnnouncement,
-    readmodel::{PARKED, ReadModel},
-};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::{
@@ -129,7 +127,7 @@ impl Default for Settings {
         Self {
             batch_size: 1_000,
             max_attempts: 5,
-            max_schema_version: shared::events::SCHEMA_VERSION,
+            max_schema_version: flow_domain::events::SCHEMA_VERSION,
             fold_events: LIVE_FOLD_EVENTS,
         }
     }
@@ -284,7 +282,7 @@ impl Projection {
         let field = |name: &str| {
             state
                 .as_ref()
-                .and_then(|d| d.get(name).map(shared::readmodel::bson_u64))
+                .and_then(|d| d.get(name).map(flow_readmodel::bson_u64))
                 .unwrap_or(0)
         };
         // The document as it was: what earlier runs recorded.

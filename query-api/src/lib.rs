@@ -16,13 +16,11 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
-use shared::{
-    config::{self, MongoConfig, NatsConfig},
-    http::{ApiError, ReadinessCheck, finish_router, serve},
-    metrics::Metrics,
-    nats::PositionAnnouncement,
-    readmodel::ReadModel,
-};
+use flow_http::metrics::Metrics;
+use flow_http::{ApiError, ReadinessCheck, finish_router, serve};
+use flow_readmodel::ReadModel;
+use flow_runtime::config::{self, MongoConfig, NatsConfig};
+use flow_runtime::nats::PositionAnnouncement;
 use tokio::net::TcpListener;
 
 use crate::{
@@ -50,7 +48,7 @@ pub struct Config {
     /// The frozen rankings of `sort=top|active` listings (see [`listing`]).
     pub snapshots: SnapshotConfig,
     /// CORS, rate limits, timeouts (`FLOW_CORS_ORIGINS`, `FLOW_RATE_LIMIT_*`, `FLOW_REQUEST_TIMEOUT_MS`).
-    pub http: shared::protect::HttpConfig,
+    pub http: flow_http::protect::HttpConfig,
 }
 
 impl Config {
@@ -62,7 +60,7 @@ impl Config {
             consistency_wait: config::millis_or("FLOW_CONSISTENCY_WAIT_MS", 2_000)?,
             max_lag: config::parse_or("FLOW_MAX_LAG", 10_000u64)?,
             startup_timeout: config::startup_timeout()?,
-            http: shared::protect::HttpConfig::from_env()?,
+            http: flow_http::protect::HttpConfig::from_env()?,
             snapshots: SnapshotConfig::default(),
         })
     }
@@ -75,7 +73,7 @@ impl Config {
             consistency_wait: Duration::from_secs(2),
             max_lag: 10_000,
             startup_timeout: Duration::from_secs(30),
-            http: shared::protect::HttpConfig::default(),
+            http: flow_http::protect::HttpConfig::default(),
             snapshots: SnapshotConfig::default(),
         }
     }
@@ -115,14 +113,14 @@ impl AppState {
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
-    connections: shared::http::ConnectionLimits,
+    connections: flow_http::ConnectionLimits,
     client: async_nats::Client,
 }
 
 impl App {
     pub async fn build(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
         let client =
-            shared::nats::connect(&config.nats, "query-api", config.startup_timeout).await?;
+            flow_runtime::nats::connect(&config.nats, "query-api", config.startup_timeout).await?;
         let model = ReadModel::connect(&config.mongo, "query-api", config.startup_timeout).await?;
         let model = model.with_generation(model.active_generation().await?);
         let initial = PositionAnnouncement {
@@ -161,7 +159,7 @@ impl App {
         if let Some(limiter) = config.http.limiter() {
             api = api.layer(axum::middleware::from_fn_with_state(
                 limiter,
-                shared::protect::limit_reads,
+                flow_http::protect::limit_reads,
             ));
         }
         let router = finish_router(api, metrics, ready, &config.http)

@@ -40,13 +40,13 @@
 
 use std::{collections::HashMap, sync::Arc};
 
+use flow_readmodel::{ProjectDoc, ReadModel, SEARCH_FIELD};
 use futures::TryStreamExt;
 use mongodb::{
     Collection,
     bson::{Bson, Document, doc},
 };
 use serde::{Deserialize, Serialize};
-use shared::readmodel::{ProjectDoc, ReadModel, SEARCH_FIELD};
 use uuid::Uuid;
 
 use crate::snapshots::{Entry, Snapshot, Snapshots};
@@ -101,7 +101,7 @@ impl Sort {
 pub struct ProjectFilter {
     /// Every one of these tags (normalised, de-duplicated).
     pub tags: Vec<String>,
-    /// Every one of these search terms ([`shared::readmodel::search_terms`]).
+    /// Every one of these search terms ([`flow_readmodel::search_terms`]).
     pub terms: Vec<String>,
 }
 
@@ -129,7 +129,7 @@ impl ProjectFilter {
         let mut terms = self.terms.clone();
         terms.sort();
         let canonical = format!("{}\u{1e}{}", tags.join("\u{1f}"), terms.join("\u{1f}"));
-        shared::events::digest_key(&canonical)[..12].to_owned()
+        flow_domain::events::digest_key(&canonical)[..12].to_owned()
     }
 }
 

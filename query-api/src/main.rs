@@ -1,7 +1,8 @@
 use std::process::ExitCode;
 
+use flow_runtime::startup::shutdown_signal;
+use flow_runtime::telemetry;
 use query_api::{App, Config};
-use shared::{startup::shutdown_signal, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {

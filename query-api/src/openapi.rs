@@ -12,9 +12,9 @@ use axum::{
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
+use flow_domain as domain;
 use serde::Serialize;
 use serde_json::json;
-use shared::domain;
 use utoipa::{
     IntoParams, IntoResponses, OpenApi, PartialSchema, ToSchema,
     openapi::{
@@ -67,7 +67,7 @@ pub fn document() -> &'static str {
 }
 
 /// What utoipa cannot say: every answer carries `Projection-Position`, and
-/// every 429 `Retry-After` (both `required`); and the links' fields as
+/// every 429 and 503 `Retry-After` (both `required`); and the links' fields as
 /// OpenAPI spells them.
 fn complete_headers(doc: &mut serde_json::Value) {
     let position = json!({
@@ -96,7 +96,7 @@ fn complete_headers(doc: &mut serde_json::Value) {
             .as_object_mut();
         let Some(headers) = headers else { continue };
         headers.insert(PROJECTION_POSITION.into(), position.clone());
-        if status == "429"
+        if (status == "429" || status == "503")
             && let Some(retry) = headers
                 .get_mut("Retry-After")
                 .and_then(|h| h.as_object_mut())
@@ -179,7 +179,7 @@ pub struct ConsistencyToken(
     Option<String>,
 );
 
-// A tag's rule (`shared::domain::Tag`) as a pattern: the same as the command
+// A tag's rule (`flow_domain::Tag`) as a pattern: the same as the command
 // API's `LINE_PATTERN` (`tests/schemathesis/run` checks that both documents
 // say the same). It spells every character out (no `\s`, `\w` or `\p{..}`), so
 // that every regular-expression engine reads it alike.
@@ -463,7 +463,7 @@ impl IntoResponses for ReadRefusals {
             (
                 "503",
                 problem("The read model is unavailable, the request took too long, or too many requests are in flight.")
-                    .header("Retry-After", retry_after("Sent unless the request took too long.")),
+                    .header("Retry-After", retry_after("")),
             ),
         ]
         .into_iter()
@@ -472,7 +472,7 @@ impl IntoResponses for ReadRefusals {
     }
 }
 
-// The operational routes are served by `shared::http::ops_router`; these
+// The operational routes are served by `flow_http::ops_router`; these
 // functions only document them.
 
 /// Liveness.
@@ -506,7 +506,7 @@ fn metrics() {}
     responses(
         (status = 200, description = "This document.", content_type = "application/json"),
         (status = 429, description = "Too many requests from this address: rate limited.", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
-        (status = 503, description = "The request took too long, or too many requests are in flight.", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before trying again. Sent unless the request took too long."))),
+        (status = 503, description = "The request took too long, or too many requests are in flight.", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
     )
 )]
 #[allow(dead_code)]

@@ -1,8 +1,9 @@
 //! Query parameters: parsed strictly, every bad one reported at once (422).
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use flow_domain::Errors;
+use flow_http::ApiError;
 use serde::{Serialize, de::DeserializeOwned};
-use shared::{domain::Errors, http::ApiError};
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use flow_domain::events::Subjects;
+use flow_runtime::nats::PositionAnnouncement;
 use futures::StreamExt;
-use shared::{events::Subjects, nats::PositionAnnouncement};
 use tokio::sync::watch;
 
 #[derive(Clone)]

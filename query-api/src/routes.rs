@@ -5,13 +5,11 @@ use axum::{
     extract::{Path, RawQuery, State},
     routing::get,
 };
+use flow_domain::{Errors, ProjectId, Tag, ThreadId, ThreadType};
+use flow_http::ApiError;
+use flow_readmodel::{PROJECTS, ProjectDoc, TAGS, THREADS, TagDoc, ThreadDoc, search_terms};
 use mongodb::bson::{Bson, Document, doc};
 use serde::{Deserialize, Serialize};
-use shared::{
-    domain::{Errors, ProjectId, Tag, ThreadId, ThreadType},
-    http::ApiError,
-    readmodel::{PROJECTS, ProjectDoc, TAGS, THREADS, TagDoc, ThreadDoc, search_terms},
-};
 
 use crate::{
     AppState,
@@ -178,7 +176,7 @@ pub fn project_by_id(id: ProjectId) -> Query {
     Query {
         filter: doc! {"_id": id.to_string()},
         sort: None,
-        projection: Some(doc! {shared::readmodel::SEARCH_FIELD: 0}),
+        projection: Some(doc! {flow_readmodel::SEARCH_FIELD: 0}),
         limit: Some(1),
     }
 }

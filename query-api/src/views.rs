@@ -1,8 +1,8 @@
 //! What the read API answers: the JSON shapes of the contract, and their
 //! OpenAPI schemas.
 
+use flow_readmodel::{ProjectDoc, TagDoc, ThreadDoc};
 use serde::Serialize;
-use shared::readmodel::{ProjectDoc, TagDoc, ThreadDoc};
 use utoipa::ToSchema;
 
 /// A project as listed.

@@ -11,8 +11,9 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
+use flow_domain::Actor;
+use flow_http::ApiError;
 use serde::Serialize;
-use shared::{domain::Actor, http::ApiError};
 
 use crate::{
     AppState,
@@ -146,8 +147,8 @@ impl From<ApiError> for Attempt {
     }
 }
 
-impl From<shared::domain::DomainError> for Attempt {
-    fn from(err: shared::domain::DomainError) -> Self {
+impl From<flow_domain::DomainError> for Attempt {
+    fn from(err: flow_domain::DomainError) -> Self {
         Self::Api(err.into())
     }
 }

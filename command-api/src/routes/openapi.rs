@@ -19,9 +19,9 @@ use axum::{
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
+use flow_domain as domain;
 use serde::Serialize;
 use serde_json::json;
-use shared::domain;
 use utoipa::{
     IntoParams, IntoResponses, Modify, OpenApi, PartialSchema, ToSchema,
     openapi::{
@@ -40,7 +40,7 @@ use super::{projects, threads};
 #[openapi(
     info(
         title = "Projects Flow command API",
-        description = "Writes: proposals, tags, threads, votes and moderation. Every write needs `Authorization: Bearer <JWT>` (HS256) and answers once JetStream has stored its events, with a `consistency_token` (also in the `Consistency-Token` header) to give to the query API.\n\nErrors are `application/problem+json`. Every write can answer 400 (malformed JSON), 401 (missing or bad token), 413 (body over 64 KiB), 415 (not JSON), 422 (field rules, each bad field named in `errors`), 429 (rate limited, with `Retry-After`) and 503 (a dependency is unavailable, the request took too long, or too many requests are in flight; with `Retry-After` unless it took too long). A method a path does not serve is answered 405 with `Allow`."
+        description = "Writes: proposals, tags, threads, votes and moderation. Every write needs `Authorization: Bearer <JWT>` (HS256) and answers once JetStream has stored its events, with a `consistency_token` (also in the `Consistency-Token` header) to give to the query API.\n\nErrors are `application/problem+json`. Every write can answer 400 (malformed JSON), 401 (missing or bad token), 413 (body over 64 KiB), 415 (not JSON), 422 (field rules, each bad field named in `errors`), 429 (rate limited, with `Retry-After`) and 503 (a dependency is unavailable, the request took too long, or too many requests are in flight; with `Retry-After`). A method a path does not serve is answered 405 with `Allow`."
     ),
     paths(
         projects::propose,
@@ -88,8 +88,7 @@ impl Modify for BearerAuth {
 fn always_sent(status: &str, header: &str) -> bool {
     match header {
         "Consistency-Token" => status.starts_with('2'),
-        // A 503 for a request that took too long has none.
-        "Retry-After" => status == "429",
+        "Retry-After" => status == "429" || status == "503",
         "WWW-Authenticate" => status == "401",
         _ => false,
     }
@@ -193,7 +192,7 @@ pub struct FieldError {
     pub message: String,
 }
 
-// The text rules of the domain (`shared::domain::text`) as patterns. They
+// The text rules of the domain (`flow_domain::text`) as patterns. They
 // spell every character out (no `\s`, `\w` or `\p{..}`), so that every
 // regular-expression engine reads them alike.
 
@@ -630,7 +629,7 @@ fn write_refusals(
         (
             "503",
             problem("A dependency is unavailable, the request took too long, or too many requests are in flight.")
-                .header("Retry-After", retry_after_when("Sent unless the request took too long.")),
+                .header("Retry-After", retry_after()),
         ),
     ]
     .into_iter()
@@ -662,7 +661,7 @@ impl IntoResponses for KeyedWriteRefusals {
     }
 }
 
-// The operational routes are served by `shared::http::ops_router`; these
+// The operational routes are served by `flow_http::ops_router`; these
 // functions only document them.
 
 /// Liveness.
@@ -707,14 +706,12 @@ fn openapi_json() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::{
-        domain::{
-            project::{ChangeTags, ChangeTagsRequest, ProposeProject, ProposeProjectRequest},
-            thread::{EditThreadRequest, ModerateRequest, StartThread, StartThreadRequest},
-            vote::VoteRequest,
-        },
-        http::parse_json,
+    use flow_domain::{
+        project::{ChangeTags, ChangeTagsRequest, ProposeProject, ProposeProjectRequest},
+        thread::{EditThreadRequest, ModerateRequest, StartThread, StartThreadRequest},
+        vote::VoteRequest,
     };
+    use flow_http::parse_json;
 
     fn json<T: Serialize>(body: &T) -> Vec<u8> {
         serde_json::to_vec(body).expect("serialises")
@@ -747,7 +744,7 @@ mod tests {
         let start = StartThreadBody {
             thread_type: "COMMENT".into(),
             message: "hi".into(),
-            parent_thread_id: Some(shared::domain::ThreadId::new().to_string()),
+            parent_thread_id: Some(flow_domain::ThreadId::new().to_string()),
         };
         let parsed =
             StartThread::parse(parse_json::<StartThreadRequest>(&json(&start)).expect("json"))
@@ -829,7 +826,7 @@ mod tests {
 
     #[test]
     fn the_field_rules_are_the_domains() {
-        use shared::domain::{
+        use flow_domain::{
             Direction, ModerationStatus, ThreadType, project::MAX_INITIAL_THREADS,
             thread::MAX_REASON_CHARS,
         };

@@ -5,16 +5,15 @@ use axum::{
     response::Response,
     routing::{post, put},
 };
-use serde_json::json;
-use shared::{
-    domain::{
-        Actor, ProjectId, ThreadId,
-        project::{
-            self, ChangeTags, ChangeTagsRequest, Project, ProposeProject, ProposeProjectRequest,
-        },
+use flow_domain::{
+    ProjectId, ThreadId,
+    project::{
+        self, ChangeTags, ChangeTagsRequest, Project, ProposeProject, ProposeProjectRequest,
     },
-    http::{ApiError, JsonBody, JsonWithBytes},
 };
+use flow_http::auth::Authenticated;
+use flow_http::{ApiError, JsonBody, JsonWithBytes};
+use serde_json::json;
 
 use super::{Attempt, Written, idempotent, openapi, path_id, with_retries};
 use crate::{
@@ -50,7 +49,7 @@ pub fn router() -> Router<AppState> {
 #[tracing::instrument(skip_all)]
 pub(crate) async fn propose(
     State(state): State<AppState>,
-    actor: Actor,
+    Authenticated(actor): Authenticated,
     headers: HeaderMap,
     body: JsonWithBytes<ProposeProjectRequest>,
 ) -> Result<Response, ApiError> {
@@ -110,7 +109,7 @@ pub(crate) async fn propose(
 #[tracing::instrument(skip_all, fields(project_id = %project_id))]
 pub(crate) async fn change_tags(
     State(state): State<AppState>,
-    actor: Actor,
+    Authenticated(actor): Authenticated,
     Path(project_id): Path<String>,
     JsonBody(body): JsonBody<ChangeTagsRequest>,
 ) -> Result<Written, ApiError> {

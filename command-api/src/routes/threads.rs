@@ -5,18 +5,15 @@ use axum::{
     response::Response,
     routing::{patch, post, put},
 };
-use serde_json::json;
-use shared::{
-    domain::{
-        Actor, Direction, ModerationStatus, ProjectId, ThreadId,
-        project::Project,
-        thread::{
-            self, EditThreadRequest, ModerateRequest, StartThread, StartThreadRequest, Thread,
-        },
-        vote::{self, VoteRequest},
-    },
-    http::{ApiError, JsonBody, JsonWithBytes},
+use flow_domain::{
+    Actor, Direction, ModerationStatus, ProjectId, ThreadId,
+    project::Project,
+    thread::{self, EditThreadRequest, ModerateRequest, StartThread, StartThreadRequest, Thread},
+    vote::{self, VoteRequest},
 };
+use flow_http::auth::Authenticated;
+use flow_http::{ApiError, JsonBody, JsonWithBytes};
+use serde_json::json;
 
 use super::{Attempt, Written, idempotent, openapi, path_id, with_retries};
 use crate::{
@@ -111,7 +108,11 @@ impl AppState {
     }
 }
 
-fn pending(events: Vec<shared::events::Event>, actor: &Actor, expect: Option<u64>) -> Vec<Pending> {
+fn pending(
+    events: Vec<flow_domain::events::Event>,
+    actor: &Actor,
+    expect: Option<u64>,
+) -> Vec<Pending> {
     Pending::all(events, actor.user_id.as_str(), expect, None)
 }
 
@@ -139,7 +140,7 @@ fn pending(events: Vec<shared::events::Event>, actor: &Actor, expect: Option<u64
 #[tracing::instrument(skip_all, fields(project_id = %project_id))]
 pub(crate) async fn start_thread(
     State(state): State<AppState>,
-    actor: Actor,
+    Authenticated(actor): Authenticated,
     headers: HeaderMap,
     Path(project_id): Path<String>,
     body: JsonWithBytes<StartThreadRequest>,
@@ -207,7 +208,7 @@ pub(crate) async fn start_thread(
 #[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
 pub(crate) async fn edit_thread(
     State(state): State<AppState>,
-    actor: Actor,
+    Authenticated(actor): Authenticated,
     Path(thread_id): Path<String>,
     JsonBody(body): JsonBody<EditThreadRequest>,
 ) -> Result<Written, ApiError> {
@@ -248,7 +249,7 @@ pub(crate) async fn edit_thread(
 #[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
 pub(crate) async fn vote(
     State(state): State<AppState>,
-    actor: Actor,
+    Authenticated(actor): Authenticated,
     Path(thread_id): Path<String>,
     JsonBody(body): JsonBody<VoteRequest>,
 ) -> Result<Written, ApiError> {
@@ -318,7 +319,7 @@ struct Ballot<'a> {
 #[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
 pub(crate) async fn moderate(
     State(state): State<AppState>,
-    actor: Actor,
+    Authenticated(actor): Authenticated,
     headers: HeaderMap,
     Path(thread_id): Path<String>,
     body: JsonWithBytes<ModerateRequest>,

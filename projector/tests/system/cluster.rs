@@ -6,9 +6,9 @@ use std::{
     time::Duration,
 };
 
+use flow_testkit::{NatsProcess, TestEnv, free_port, on_keeper_thread};
 use mongodb::bson::doc;
 use reqwest::StatusCode;
-use shared::testkit::{NatsProcess, TestEnv, free_port, on_keeper_thread};
 
 use crate::harness::System;
 
@@ -109,7 +109,7 @@ async fn a_node_killed_mid_workload_loses_and_doubles_no_acknowledged_write() {
     // The read model catches up through the surviving nodes, without a restart.
     let model = system.read_model().await;
     let expected = acknowledged.len() as u64;
-    shared::testkit::eventually(
+    flow_testkit::eventually(
         "every acknowledged write is projected",
         Duration::from_secs(60),
         || {
@@ -150,7 +150,7 @@ async fn a_node_killed_mid_workload_loses_and_doubles_no_acknowledged_write() {
     assert_eq!(exact, total, "every project counts its threads once");
     // The services reconnected without a restart: writes go through again
     // once the stream has a leader among the surviving nodes.
-    shared::testkit::eventually("writes are acknowledged again", Duration::from_secs(30), || async {
+    flow_testkit::eventually("writes are acknowledged again", Duration::from_secs(30), || async {
         let reply = system
             .post(
                 "/projects/propose",

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use shared::{http::ConnectionLimits, protect::HttpConfig};
+use flow_http::ConnectionLimits;
+use flow_http::protect::HttpConfig;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,

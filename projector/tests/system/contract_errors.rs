@@ -45,7 +45,7 @@ async fn writes_need_a_valid_token() {
     let system = System::without_projector().await;
     let url = format!("{}/projects/propose", system.command);
     let expired = expired_token(&system);
-    let other_secret = shared::auth::Jwt::new(&shared::config::SecretString::from(
+    let other_secret = flow_http::auth::Jwt::new(&flow_runtime::config::SecretString::from(
         "some-other-secret-0123456789",
     ))
     .mint("alice", &[], 3600);
@@ -70,7 +70,7 @@ async fn writes_need_a_valid_token() {
 /// A correctly signed token that expired in 2001.
 fn expired_token(system: &System) -> String {
     use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    use shared::config::ExposeSecret;
+    use flow_runtime::config::ExposeSecret;
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
     let claims = URL_SAFE_NO_PAD.encode(br#"{"sub":"alice","exp":1000000000}"#);
     let signing_input = format!("{header}.{claims}");
@@ -235,7 +235,7 @@ async fn a_name_in_another_unicode_form_is_taken_and_an_invisible_name_is_refuse
         .await
         .into_iter()
         .filter_map(|(_, envelope)| match envelope.event {
-            shared::events::Event::ProjectProposed { project_name, .. } => Some(project_name),
+            flow_domain::events::Event::ProjectProposed { project_name, .. } => Some(project_name),
             _ => None,
         })
         .collect();

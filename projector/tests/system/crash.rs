@@ -3,9 +3,9 @@
 
 use std::{process::Stdio, time::Duration};
 
+use flow_testkit::eventually;
 use futures::{StreamExt, stream};
 use mongodb::bson::doc;
-use shared::testkit::eventually;
 
 use crate::harness::System;
 

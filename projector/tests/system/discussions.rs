@@ -2,16 +2,14 @@
 
 use std::time::Duration;
 
+use flow_domain::Direction;
+use flow_domain::events::Event;
+use flow_readmodel::ReadModel;
+use flow_testkit::{TestEnv, eventually};
 use futures::{StreamExt, stream};
 use mongodb::bson::{Document, doc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::{
-    domain::Direction,
-    events::Event,
-    readmodel::ReadModel,
-    testkit::{TestEnv, eventually},
-};
 
 use crate::harness::{Reply, System};
 
@@ -461,9 +459,9 @@ async fn applying_every_event_twice_equals_applying_it_once() {
         .expect("applies");
     let live = system.read_model().await;
     for collection in [
-        shared::readmodel::PROJECTS,
-        shared::readmodel::THREADS,
-        shared::readmodel::TAGS,
+        flow_readmodel::PROJECTS,
+        flow_readmodel::THREADS,
+        flow_readmodel::TAGS,
     ] {
         let expected = documents(&once, collection).await;
         assert!(!expected.is_empty());
@@ -500,9 +498,9 @@ async fn two_command_apis_never_act_on_a_stale_vote() {
         addr: listener.local_addr().expect("addr"),
         nats: system.env.nats.clone(),
         jwt_secret: system.env.jwt_secret.clone(),
-        banned_words: shared::domain::thread::BannedWords::default(),
+        banned_words: flow_domain::thread::BannedWords::default(),
         startup_timeout: Duration::from_secs(20),
-        http: shared::protect::HttpConfig::default(),
+        http: flow_http::protect::HttpConfig::default(),
     };
     let second = command_api::App::build(config, listener)
         .await

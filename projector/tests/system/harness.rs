@@ -4,14 +4,12 @@
 use std::{net::SocketAddr, time::Duration};
 
 use async_nats::jetstream;
+use flow_domain::events::Envelope;
+use flow_domain::thread::BannedWords;
+use flow_readmodel::ReadModel;
+use flow_testkit::{TestEnv, eventually};
 use reqwest::{StatusCode, header::HeaderMap};
 use serde_json::Value;
-use shared::{
-    domain::thread::BannedWords,
-    events::Envelope,
-    readmodel::ReadModel,
-    testkit::{TestEnv, eventually},
-};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 #[derive(Clone)]
@@ -88,7 +86,7 @@ pub mod secrets {
 
     /// The secrets of the test suite: the JWT secret and the NATS passwords.
     pub const SECRETS: &[&str] = &[
-        shared::testkit::TEST_JWT_SECRET,
+        flow_testkit::TEST_JWT_SECRET,
         "command-secret-7f3a",
         "projector-secret-91bc",
         "query-secret-2d44",
@@ -168,35 +166,35 @@ impl System {
     /// command-api and query-api, each with its own NATS settings (users, TLS).
     pub async fn with_service_nats(
         env: TestEnv,
-        command: shared::config::NatsConfig,
-        query: shared::config::NatsConfig,
+        command: flow_runtime::config::NatsConfig,
+        query: flow_runtime::config::NatsConfig,
     ) -> Self {
         Self::build_with_nats(env, command, |config| config.nats = query).await
     }
 
     async fn build_with_nats(
         env: TestEnv,
-        command_nats: shared::config::NatsConfig,
+        command_nats: flow_runtime::config::NatsConfig,
         configure: impl FnOnce(&mut query_api::Config),
     ) -> Self {
         Self::build_full(
             env,
             command_nats,
-            shared::protect::HttpConfig::default(),
+            flow_http::protect::HttpConfig::default(),
             configure,
         )
         .await
     }
 
     /// command-api and query-api on `env`, with CORS, rate limits and timeouts as given.
-    pub async fn with_env_and_http(env: TestEnv, http: shared::protect::HttpConfig) -> Self {
+    pub async fn with_env_and_http(env: TestEnv, http: flow_http::protect::HttpConfig) -> Self {
         let nats = env.nats.clone();
         let query_http = http.clone();
         Self::build_full(env, nats, http, |config| config.http = query_http).await
     }
 
     /// The three services with CORS, rate limits and timeouts as given.
-    pub async fn start_with_http(http: shared::protect::HttpConfig) -> Self {
+    pub async fn start_with_http(http: flow_http::protect::HttpConfig) -> Self {
         let env = TestEnv::new();
         let nats = env.nats.clone();
         let query_http = http.clone();
@@ -207,8 +205,8 @@ impl System {
 
     async fn build_full(
         env: TestEnv,
-        command_nats: shared::config::NatsConfig,
-        http: shared::protect::HttpConfig,
+        command_nats: flow_runtime::config::NatsConfig,
+        http: flow_http::protect::HttpConfig,
         configure: impl FnOnce(&mut query_api::Config),
     ) -> Self {
         secrets::capture();

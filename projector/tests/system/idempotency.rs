@@ -4,14 +4,12 @@
 
 use std::{sync::atomic::Ordering, time::Duration};
 
+use flow_domain::events::{Envelope, Event};
+use flow_http::protect::HttpConfig;
+use flow_testkit::{NatsProcess, TestEnv, eventually, free_port, on_keeper_thread};
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::{
-    events::{Envelope, Event},
-    protect::HttpConfig,
-    testkit::{NatsProcess, TestEnv, eventually, free_port, on_keeper_thread},
-};
 
 use crate::harness::{Reply, System};
 

@@ -8,11 +8,12 @@ use std::{
     time::Duration,
 };
 
+use flow_readmodel::ThreadDoc;
+use flow_testkit::eventually;
 use futures::{StreamExt, stream};
 use mongodb::bson::{Bson, Document, doc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::{readmodel::ThreadDoc, testkit::eventually};
 
 use crate::harness::{Reply, System};
 

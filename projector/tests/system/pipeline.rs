@@ -197,7 +197,7 @@ async fn batches_are_acknowledged_up_to_their_last_event() {
         let last = system.stream_last().await;
         let consumer: PullConsumer = stream.get_consumer("projector").await.expect("durable");
         assert_eq!(consumer.cached_info().config.ack_policy, expected);
-        shared::testkit::eventually(
+        flow_testkit::eventually(
             "every event acknowledged",
             std::time::Duration::from_secs(20),
             || {

@@ -9,16 +9,14 @@ use std::{
     time::Duration,
 };
 
+use flow_domain::events::Event;
+use flow_readmodel::ThreadDoc;
+use flow_testkit::{MongoProcess, TestEnv, eventually, free_port};
 use futures::{StreamExt, stream};
 use mongodb::bson::doc;
 use projector::control::Request;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::{
-    events::Event,
-    readmodel::ThreadDoc,
-    testkit::{MongoProcess, TestEnv, eventually, free_port},
-};
 
 use crate::harness::System;
 
@@ -285,7 +283,7 @@ async fn mongodb_stopped_mid_workload_loses_nothing() {
     let port = free_port();
     let mongo = MongoProcess::start(&dir, port);
     let mut env = TestEnv::new();
-    env.mongo.uri = shared::config::SecretString::from(format!("mongodb://127.0.0.1:{port}"));
+    env.mongo.uri = flow_runtime::config::SecretString::from(format!("mongodb://127.0.0.1:{port}"));
     let system = System::with_env(env).await;
     let mut system = system;
     system.start_projector().await;

@@ -3,11 +3,9 @@
 
 use std::{path::Path, process::Command, time::Duration};
 
+use flow_runtime::config::{NatsConfig, NatsSecurity, SecretString};
+use flow_testkit::{NatsProcess, TestEnv, free_port};
 use reqwest::StatusCode;
-use shared::{
-    config::{NatsConfig, NatsSecurity, SecretString},
-    testkit::{NatsProcess, TestEnv, free_port},
-};
 
 use crate::harness::System;
 
@@ -154,7 +152,7 @@ fn service_nats(nats: &SecureNats, user: &str, password: &str) -> NatsConfig {
 }
 
 async fn connect(config: &NatsConfig) -> anyhow::Result<async_nats::Client> {
-    shared::nats::connect(config, "test", Duration::from_millis(1500)).await
+    flow_runtime::nats::connect(config, "test", Duration::from_millis(1500)).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -325,7 +323,7 @@ async fn the_whole_system_runs_over_tls_with_one_user_per_service() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn writes_per_user_and_anonymous_reads_are_rate_limited_and_cors_follows_the_allow_list() {
-    let http = shared::protect::HttpConfig {
+    let http = flow_http::protect::HttpConfig {
         cors_origins: vec!["https://app.example".into()],
         request_timeout: Duration::from_secs(10),
         rate_per_second: 0.5,

@@ -16,7 +16,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{auth::Authentication, config};
+use flow_runtime::config;
+
+use crate::auth::Authentication;
 
 /// HTTP protection settings, from the environment.
 #[derive(Debug, Clone)]
@@ -36,8 +38,8 @@ pub struct HttpConfig {
     pub max_in_flight: usize,
     /// `FLOW_HTTP_HEADER_TIMEOUT_MS`, `FLOW_HTTP_IDLE_TIMEOUT_MS`,
     /// `FLOW_HTTP_MAX_CONNECTIONS`: what connections may hold (see
-    /// [`crate::http::ConnectionLimits`]).
-    pub connections: crate::http::ConnectionLimits,
+    /// [`crate::ConnectionLimits`]).
+    pub connections: crate::ConnectionLimits,
 }
 
 impl Default for HttpConfig {
@@ -48,7 +50,7 @@ impl Default for HttpConfig {
             rate_per_second: 0.0,
             rate_burst: 0.0,
             max_in_flight: 512,
-            connections: crate::http::ConnectionLimits::default(),
+            connections: crate::ConnectionLimits::default(),
         }
     }
 }
@@ -74,7 +76,7 @@ impl HttpConfig {
             rate_per_second,
             rate_burst: rate_burst.max(1.0),
             max_in_flight: config::parse_or("FLOW_MAX_IN_FLIGHT", 512usize)?.max(1),
-            connections: crate::http::ConnectionLimits::from_env()?,
+            connections: crate::ConnectionLimits::from_env()?,
         })
     }
 
@@ -159,7 +161,7 @@ impl RateLimiter {
 
 fn too_many(retry_after: Duration) -> Response {
     let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
-    let mut response = crate::http::problem(
+    let mut response = crate::problem(
         StatusCode::TOO_MANY_REQUESTS,
         "rate-limited",
         format!("too many requests; retry in {seconds} s"),
@@ -235,11 +237,18 @@ pub fn as_problem(response: Response) -> Response {
             StatusCode::METHOD_NOT_ALLOWED => "this method is not allowed on this route".to_owned(),
             other => other.canonical_reason().unwrap_or("error").to_lowercase(),
         };
-        let mut problem = crate::http::problem(status, "error", detail, None);
+        let mut problem = crate::problem(status, "error", detail, None);
         for name in [header::ALLOW, header::RETRY_AFTER] {
             if let Some(value) = response.headers().get(&name) {
                 problem.headers_mut().insert(name, value.clone());
             }
+        }
+        // Every 503 says when to retry, a timed-out request's too.
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            problem
+                .headers_mut()
+                .entry(header::RETRY_AFTER)
+                .or_insert(HeaderValue::from_static("1"));
         }
         return problem;
     }

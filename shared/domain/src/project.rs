@@ -251,7 +251,7 @@ pub fn change_tags(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::FieldError;
+    use crate::FieldError;
 
     fn strings(items: &[&str]) -> Option<Vec<String>> {
         Some(items.iter().map(|s| s.to_string()).collect())

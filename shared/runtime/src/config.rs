@@ -9,7 +9,7 @@ use std::{net::SocketAddr, str::FromStr, time::Duration};
 use anyhow::{Context, bail};
 pub use secrecy::{ExposeSecret, SecretString};
 
-use crate::events::Subjects;
+use flow_domain::events::Subjects;
 
 /// Reads `name`, or the contents of the file named by `name_FILE`.
 pub fn var(name: &str) -> anyhow::Result<Option<String>> {

@@ -103,7 +103,7 @@ pub async fn ensure_stream(
 }
 
 /// The projector's announcement of how far it has applied the stream,
-/// published on [`crate::events::Subjects::position`].
+/// published on [`flow_domain::events::Subjects::position`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PositionAnnouncement {
     /// Every event up to this stream sequence is applied.

@@ -14,8 +14,8 @@ use mongodb::{
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use crate::config::MongoConfig;
-use crate::startup::wait_for;
+use flow_runtime::config::MongoConfig;
+use flow_runtime::startup::wait_for;
 
 pub const PROJECTS: &str = "projects";
 pub const THREADS: &str = "threads";

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::domain::{Direction, ModerationStatus, ProjectId, Tag, ThreadId, ThreadType, UserId};
+use crate::{Direction, ModerationStatus, ProjectId, Tag, ThreadId, ThreadType, UserId};
 
 /// The schema version written into every new envelope.
 pub const SCHEMA_VERSION: u16 = 1;

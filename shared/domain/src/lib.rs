@@ -1,6 +1,8 @@
 //! The pure, synchronous domain: commands are parsed into valid values, decided
-//! against the current state of their aggregate, and turned into events.
+//! against the current state of their aggregate, and turned into events. No
+//! I/O: the services load and store what this crate decides.
 
+pub mod events;
 mod model;
 pub mod project;
 mod text;

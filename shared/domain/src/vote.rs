@@ -3,8 +3,8 @@
 use serde::Deserialize;
 
 use super::{Actor, Direction, DomainError, Errors};
-use crate::domain::thread::Thread;
 use crate::events::Event;
+use crate::thread::Thread;
 
 /// The body of `PUT /threads/{id}/vote`.
 #[derive(Debug, Default, Deserialize)]
@@ -58,7 +58,7 @@ pub fn cast(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{ModerationStatus, ProjectId, ThreadId, UserId};
+    use crate::{ModerationStatus, ProjectId, ThreadId, UserId};
 
     fn thread() -> Thread {
         Thread {

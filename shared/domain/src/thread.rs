@@ -5,8 +5,8 @@ use serde::Deserialize;
 use super::{
     Actor, DomainError, Errors, Message, ModerationStatus, ProjectId, ThreadId, ThreadType, UserId,
 };
-use crate::domain::project::Project;
 use crate::events::Event;
+use crate::project::Project;
 
 /// The body of `POST /projects/{id}/threads`, as sent.
 #[derive(Debug, Default, Deserialize)]
@@ -292,7 +292,7 @@ pub fn auto_moderate(state: &Thread, banned: &BannedWords) -> Option<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Tag;
+    use crate::Tag;
 
     fn user(id: &str) -> Actor {
         Actor::new(UserId::parse(id).expect("valid"))

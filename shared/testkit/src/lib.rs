@@ -22,7 +22,7 @@ use std::{
 
 use secrecy::SecretString;
 
-use crate::config::{MongoConfig, NatsConfig};
+use flow_runtime::config::{MongoConfig, NatsConfig};
 
 /// The JWT secret every test uses.
 pub const TEST_JWT_SECRET: &str = "test-secret-0123456789abcdef";
@@ -42,12 +42,17 @@ pub fn tools_bin() -> PathBuf {
     std::env::var_os("FLOW_TOOLS_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            // The crate under test (set by cargo when it runs tests) is one
-            // level below the workspace root.
+            // The workspace root: the nearest folder above the crate under
+            // test (set by cargo when it runs tests) that holds Cargo.lock.
             let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-            crate_dir.join("../.tools/bin")
+            let root = crate_dir
+                .ancestors()
+                .find(|dir| dir.join("Cargo.lock").exists())
+                .unwrap_or(&crate_dir)
+                .to_path_buf();
+            root.join(".tools/bin")
         })
 }
 
@@ -276,7 +281,7 @@ impl TestEnv {
 
     /// A token for `sub` with `roles`, valid for an hour.
     pub fn token(&self, sub: &str, roles: &[&str]) -> String {
-        crate::auth::Jwt::new(&self.jwt_secret).mint(sub, roles, 3600)
+        flow_http::auth::Jwt::new(&self.jwt_secret).mint(sub, roles, 3600)
     }
 }
 

@@ -12,8 +12,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Actor, UserId};
-use crate::http::ApiError;
+use crate::ApiError;
+use flow_domain::{Actor, UserId};
 
 /// The claims of a token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -143,8 +143,12 @@ pub async fn authenticate(State(jwt): State<Arc<Jwt>>, mut req: Request, next: N
     next.run(req).await
 }
 
-/// The authenticated user of a write: a valid `Authorization: Bearer` token, else 401.
-impl<S> FromRequestParts<S> for Actor
+/// The authenticated user of a write, as an extractor: a valid
+/// `Authorization: Bearer` token, else 401.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Actor);
+
+impl<S> FromRequestParts<S> for Authenticated
 where
     Arc<Jwt>: FromRef<S>,
     S: Send + Sync,
@@ -159,7 +163,7 @@ where
         match authentication {
             Authentication::User(actor) => {
                 tracing::Span::current().record("user", actor.user_id.as_str());
-                Ok(actor)
+                Ok(Self(actor))
             }
             Authentication::Anonymous => Err(ApiError::Unauthorized(
                 "an Authorization: Bearer token is required",

@@ -1,0 +1,19 @@
+//! The HTTP side of the APIs: problem+json errors, JSON extractors, bearer
+//! tokens, protection (CORS, rate limits, timeouts), the operational routes
+//! (`/healthz`, `/readyz`, `/metrics`) and serving with bounded connections
+//! and graceful shutdown.
+
+pub mod auth;
+mod errors;
+mod extract;
+pub mod metrics;
+mod ops;
+pub mod protect;
+mod serve;
+
+pub use errors::{ApiError, MAX_BODY_BYTES, problem};
+pub use extract::{JsonBody, JsonWithBytes, parse_json};
+pub use ops::{ReadinessCheck, finish_router, ops_router};
+pub use serve::{
+    ConnectionLimits, DRAIN_TIMEOUT, MAX_CONNECTIONS_LIMIT, RESERVED_DESCRIPTORS, serve,
+};
