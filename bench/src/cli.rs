@@ -2,11 +2,11 @@
 
 use std::{path::PathBuf, time::Duration};
 
-pub const USAGE: &str = "usage: flow-bench [--quick] [--events N] [--clients N] [--seconds S] [--out DIR] [--no-build] [--bin-dir DIR]
+pub const USAGE: &str = "usage: flow-bench [--quick] [--events N] [--clients N] [--seconds S] [--out DIR] [--keep] [--no-build] [--bin-dir DIR]
 
 Starts NATS and the MongoDB-compatible server on free ports (data in a temporary directory),
 runs command-api, projector and query-api from the release build as separate processes, drives
-them, and writes results.json, results.md, latency.svg and lag.svg. Each figure is measured in
+them, and writes latest.json, latest.md, latency.svg and lag.svg. Each figure is measured in
 the same run as its ceiling.
 
   --quick          a fast check: 50,000 generated events, 5-second phases, into bench/results/quick
