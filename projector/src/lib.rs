@@ -1,13 +1,29 @@
 //! projector: consumes the event stream with a durable consumer and writes
 //! the MongoDB read documents, idempotently and in stream order.
 
+//!
+//! One pipeline: a source (the live durable consumer, or a rebuild's ordered
+//! consumer) delivers events; the planner turns them into statements and
+//! parking decisions (pure); a batch collects them with the progress made;
+//! a flush policy says when it is written; one sink commits it in the order a
+//! crash relies on (documents, parked events, visibility, position, then the
+//! acknowledgement); the position has one owner, which announces it.
+
+pub mod batch;
 pub mod coalesce;
 pub mod control;
+pub mod flush;
 mod memory;
 pub mod parking;
+pub mod plan;
+pub mod position;
 pub mod projection;
 pub mod rebuild;
 pub mod runner;
+pub mod settings;
+pub mod sink;
+pub mod source;
+pub mod status;
 
 use std::{
     future::Future,
@@ -16,18 +32,26 @@ use std::{
     time::Duration,
 };
 
-use axum::{Json, Router, extract::State, routing::get};
+use axum::{Router, routing::get};
 use flow_http::metrics::Metrics;
 use flow_http::{ConnectionLimits, ReadinessCheck, finish_router, serve};
 use flow_readmodel::ReadModel;
 use flow_runtime::config::{self, MongoConfig, NatsConfig};
-use prometheus_client::metrics::gauge::ConstGauge;
 use tokio::{
     net::TcpListener,
     sync::{mpsc, watch},
 };
 
-use crate::runner::{Projection, Runner, Settings, Status};
+use crate::{
+    batch::Batch,
+    flush::FlushPolicy,
+    position::Position,
+    runner::Runner,
+    settings::Settings,
+    sink::Projection,
+    source::LiveSource,
+    status::{HttpState, Status, register_metrics, status_json},
+};
 
 /// How often freed heap memory is given back to the system.
 const TRIM_EVERY: Duration = Duration::from_millis(500);
@@ -103,12 +127,6 @@ impl Config {
     }
 }
 
-#[derive(Clone)]
-struct HttpState {
-    status: Arc<Status>,
-    max_lag: u64,
-}
-
 pub struct App {
     listener: TcpListener,
     router: Router,
@@ -132,7 +150,7 @@ impl App {
         model.ensure_indexes().await?;
         let subjects = config.nats.subjects();
         let consumer =
-            runner::ensure_consumer(&stream, &config.durable, &subjects, &config.settings).await?;
+            source::ensure_consumer(&stream, &config.durable, &subjects, &config.settings).await?;
         let status = Arc::new(Status::default());
         status.store_ok.store(true, Ordering::Relaxed);
         status.generation.store(model.generation, Ordering::Relaxed);
@@ -176,15 +194,18 @@ impl App {
         );
         let (control_tx, control_rx) = mpsc::channel(8);
         let runner = Runner {
-            stream: stream.clone(),
-            consumer,
-            durable: config.durable.clone(),
+            source: LiveSource {
+                stream: stream.clone(),
+                consumer,
+                durable: config.durable.clone(),
+                batch_size: config.settings.batch_size,
+            },
             projection: Projection::open(model.clone(), config.settings).await?,
-            client: client.clone(),
-            subjects: subjects.clone(),
+            position: Position::new(status.clone(), client.clone(), subjects.clone()),
             status: status.clone(),
             control: control_rx,
-            fold: runner::LiveFold::default(),
+            policy: FlushPolicy::live(&config.settings),
+            batch: Batch::default(),
         };
         let control = control::ControlPlane {
             client: client.clone(),
@@ -287,137 +308,6 @@ async fn heartbeat(
                 .stream_last
                 .fetch_max(info.state.last_sequence, Ordering::Relaxed);
         }
-        runner::announce(&client, &subjects, &status).await;
-    }
-}
-
-async fn status_json(State(state): State<HttpState>) -> Json<serde_json::Value> {
-    let s = &state.status;
-    let applied = s.applied_events.load(Ordering::Relaxed);
-    let writes = s.writes.load(Ordering::Relaxed);
-    let batches = s.batches.load(Ordering::Relaxed);
-    let rebuild = s.rebuild.lock().ok().and_then(|r| r.clone());
-    Json(serde_json::json!({
-        "generation": s.generation.load(Ordering::Relaxed),
-        "position": s.position.load(Ordering::Relaxed),
-        "stream_last": s.stream_last.load(Ordering::Relaxed),
-        "lag_events": s.lag(),
-        "lag_seconds": s.lag_seconds(),
-        "max_lag_events": state.max_lag,
-        "applied_events": applied,
-        "writes": writes,
-        "writes_per_event": if applied > 0 { writes as f64 / applied as f64 } else { 0.0 },
-        "batches": batches,
-        "mean_batch_size": if batches > 0 { applied as f64 / batches as f64 } else { 0.0 },
-        "batch_visible_micros": s.batch_micros.load(Ordering::Relaxed),
-        "parked_events": s.parked.load(Ordering::Relaxed),
-        "redelivered_events": s.redelivered.load(Ordering::Relaxed),
-        "store_ok": s.store_ok.load(Ordering::Relaxed),
-        "rebuild": rebuild,
-    }))
-}
-
-/// Gauges and counters read from the status when scraped.
-fn register_metrics(metrics: &Metrics, status: &Arc<Status>) {
-    #[derive(Debug)]
-    struct Read(Arc<Status>, fn(&Status) -> f64, bool);
-    impl prometheus_client::encoding::EncodeMetric for Read {
-        fn encode(
-            &self,
-            encoder: prometheus_client::encoding::MetricEncoder<'_>,
-        ) -> std::fmt::Result {
-            let value = (self.1)(&self.0);
-            if self.2 {
-                prometheus_client::metrics::counter::ConstCounter::new(value as u64).encode(encoder)
-            } else {
-                ConstGauge::new(value).encode(encoder)
-            }
-        }
-        fn metric_type(&self) -> prometheus_client::metrics::MetricType {
-            if self.2 {
-                prometheus_client::metrics::MetricType::Counter
-            } else {
-                prometheus_client::metrics::MetricType::Gauge
-            }
-        }
-    }
-    impl prometheus_client::metrics::TypedMetric for Read {}
-    type Entry = (&'static str, &'static str, fn(&Status) -> f64, bool);
-    let entries: [Entry; 12] = [
-        (
-            "projector_position",
-            "Stream sequence up to which every event is applied",
-            |s| s.position.load(Ordering::Relaxed) as f64,
-            false,
-        ),
-        (
-            "projector_stream_last",
-            "The stream's last sequence",
-            |s| s.stream_last.load(Ordering::Relaxed) as f64,
-            false,
-        ),
-        (
-            "projector_lag_events",
-            "Events stored but not yet applied",
-            |s| s.lag() as f64,
-            false,
-        ),
-        (
-            "projector_lag_seconds",
-            "How long the oldest unapplied event has waited",
-            Status::lag_seconds,
-            false,
-        ),
-        (
-            "projector_generation",
-            "The read-model generation projected live",
-            |s| s.generation.load(Ordering::Relaxed) as f64,
-            false,
-        ),
-        (
-            "projector_applied_events",
-            "Events applied",
-            |s| s.applied_events.load(Ordering::Relaxed) as f64,
-            true,
-        ),
-        (
-            "projector_writes",
-            "Update statements sent to MongoDB",
-            |s| s.writes.load(Ordering::Relaxed) as f64,
-            true,
-        ),
-        (
-            "projector_batches",
-            "Batches written",
-            |s| s.batches.load(Ordering::Relaxed) as f64,
-            true,
-        ),
-        (
-            "projector_batch_seconds",
-            "Time from each batch's first event received to its documents written, summed",
-            |s| s.batch_micros.load(Ordering::Relaxed) as f64 / 1e6,
-            true,
-        ),
-        (
-            "projector_parked_events",
-            "Events parked because they could not be applied",
-            |s| s.parked.load(Ordering::Relaxed) as f64,
-            false,
-        ),
-        (
-            "projector_redelivered_events",
-            "Events delivered more than once",
-            |s| s.redelivered.load(Ordering::Relaxed) as f64,
-            true,
-        ),
-        (
-            "projector_store_ok",
-            "1 while MongoDB accepts writes",
-            |s| f64::from(u8::from(s.store_ok.load(Ordering::Relaxed))),
-            false,
-        ),
-    ];
-    for (name, help, read, counter) in entries {
-        metrics.register(name, help, Read(status.clone(), read, counter));
+        position::announce(&client, &subjects, &status).await;
     }
 }

@@ -183,6 +183,16 @@ pub async fn list(model: &ReadModel) -> anyhow::Result<Vec<ParkedEvent>> {
     Ok(parked)
 }
 
+/// Forgets a parked event once it is applied.
+pub async fn unpark(model: &ReadModel, seq: u64) -> anyhow::Result<()> {
+    model
+        .db
+        .collection::<Document>(&model.collection(PARKED))
+        .delete_one(doc! {"_id": seq as i64})
+        .await?;
+    Ok(())
+}
+
 /// The blocked documents of a generation, from its parked events.
 pub async fn load_blocked(model: &ReadModel) -> anyhow::Result<Blocked> {
     let mut blocked = Blocked::default();

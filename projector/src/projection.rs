@@ -99,40 +99,107 @@ fn activity(envelope: &Envelope, seq: i64) -> Document {
     doc! {"last_activity_seq": seq, "last_activity_at": timestamp(envelope)}
 }
 
+/// A project is created, and counted on each of its tags (for
+/// `ProjectProposed` only).
+fn project_proposed(seq: i64, envelope: &Envelope) -> Vec<Write> {
+    let Event::ProjectProposed {
+        project_id,
+        project_name,
+        tagline,
+        tags: project_tags,
+        proposer,
+    } = &envelope.event
+    else {
+        return Vec::new();
+    };
+    let mut writes = vec![Write::create(
+        PROJECTS,
+        project_id.to_string(),
+        doc! {
+            "project_name": project_name,
+            "tagline": tagline,
+            "tags": tags(project_tags),
+            "proposer": proposer.as_str(),
+            "created_at": timestamp(envelope),
+            "created_seq": seq,
+            "thread_count": 0_i64,
+            "problem_count": 0_i64,
+            "solution_count": 0_i64,
+            "score": 0_i64,
+            "last_activity_seq": seq,
+            "last_activity_at": timestamp(envelope),
+            SEARCH_FIELD: search_prefixes(&[project_name, tagline]),
+            "seq": seq,
+        },
+    )];
+    count_tags(&mut writes, project_tags, seq, 1);
+    writes
+}
+
+/// A thread is created, and counted on its project and, for a reply, its
+/// parent (for `ThreadStarted` only).
+fn thread_started(seq: i64, envelope: &Envelope) -> Vec<Write> {
+    let Event::ThreadStarted {
+        thread_id,
+        project_id,
+        parent_thread_id,
+        thread_type,
+        message,
+        author,
+    } = &envelope.event
+    else {
+        return Vec::new();
+    };
+    let mut writes = vec![Write::create(
+        THREADS,
+        thread_id.to_string(),
+        doc! {
+            "project_id": project_id.to_string(),
+            "parent_thread_id": parent_thread_id.map(|p| Bson::String(p.to_string())).unwrap_or(Bson::Null),
+            "thread_type": thread_type.as_str(),
+            "message": message,
+            "up_vote": 0_i64,
+            "down_vote": 0_i64,
+            "score": 0_i64,
+            "reply_count": 0_i64,
+            "status": ModerationStatus::Pending.as_str(),
+            "author": author.as_str(),
+            "created_at": timestamp(envelope),
+            "edited_at": Bson::Null,
+            "created_seq": seq,
+            "seq": seq,
+        },
+    )];
+    let (problems, solutions) = match thread_type {
+        ThreadType::Problem => (1_i64, 0_i64),
+        ThreadType::Solution => (0, 1),
+        ThreadType::Comment => (0, 0),
+    };
+    writes.push(Write::guarded(
+        PROJECTS,
+        project_id.to_string(),
+        seq,
+        doc! {
+            "$inc": {"thread_count": 1_i64, "problem_count": problems, "solution_count": solutions},
+            "$max": activity(envelope, seq),
+        },
+    ));
+    if let Some(parent) = parent_thread_id {
+        writes.push(Write::guarded(
+            THREADS,
+            parent.to_string(),
+            seq,
+            doc! {"$inc": {"reply_count": 1_i64}},
+        ));
+    }
+    writes
+}
+
 /// The writes that project `envelope`, stored at stream sequence `seq`.
 pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
     match &envelope.event {
         Event::ProjectNameClaimed { .. } => Vec::new(),
-        Event::ProjectProposed {
-            project_id,
-            project_name,
-            tagline,
-            tags: project_tags,
-            proposer,
-        } => {
-            let mut writes = vec![Write::create(
-                PROJECTS,
-                project_id.to_string(),
-                doc! {
-                    "project_name": project_name,
-                    "tagline": tagline,
-                    "tags": tags(project_tags),
-                    "proposer": proposer.as_str(),
-                    "created_at": timestamp(envelope),
-                    "created_seq": seq,
-                    "thread_count": 0_i64,
-                    "problem_count": 0_i64,
-                    "solution_count": 0_i64,
-                    "score": 0_i64,
-                    "last_activity_seq": seq,
-                    "last_activity_at": timestamp(envelope),
-                    SEARCH_FIELD: search_prefixes(&[project_name, tagline]),
-                    "seq": seq,
-                },
-            )];
-            count_tags(&mut writes, project_tags, seq, 1);
-            writes
-        }
+        Event::ProjectProposed { .. } => project_proposed(seq, envelope),
         Event::ProjectTagsChanged {
             project_id,
             tags: project_tags,
@@ -151,58 +218,7 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
             count_tags(&mut writes, removed, seq, -1);
             writes
         }
-        Event::ThreadStarted {
-            thread_id,
-            project_id,
-            parent_thread_id,
-            thread_type,
-            message,
-            author,
-        } => {
-            let mut writes = vec![Write::create(
-                THREADS,
-                thread_id.to_string(),
-                doc! {
-                    "project_id": project_id.to_string(),
-                    "parent_thread_id": parent_thread_id.map(|p| Bson::String(p.to_string())).unwrap_or(Bson::Null),
-                    "thread_type": thread_type.as_str(),
-                    "message": message,
-                    "up_vote": 0_i64,
-                    "down_vote": 0_i64,
-                    "score": 0_i64,
-                    "reply_count": 0_i64,
-                    "status": ModerationStatus::Pending.as_str(),
-                    "author": author.as_str(),
-                    "created_at": timestamp(envelope),
-                    "edited_at": Bson::Null,
-                    "created_seq": seq,
-                    "seq": seq,
-                },
-            )];
-            let (problems, solutions) = match thread_type {
-                ThreadType::Problem => (1_i64, 0_i64),
-                ThreadType::Solution => (0, 1),
-                ThreadType::Comment => (0, 0),
-            };
-            writes.push(Write::guarded(
-                PROJECTS,
-                project_id.to_string(),
-                seq,
-                doc! {
-                    "$inc": {"thread_count": 1_i64, "problem_count": problems, "solution_count": solutions},
-                    "$max": activity(envelope, seq),
-                },
-            ));
-            if let Some(parent) = parent_thread_id {
-                writes.push(Write::guarded(
-                    THREADS,
-                    parent.to_string(),
-                    seq,
-                    doc! {"$inc": {"reply_count": 1_i64}},
-                ));
-            }
-            writes
-        }
+        Event::ThreadStarted { .. } => thread_started(seq, envelope),
         Event::ThreadEdited {
             thread_id,
             project_id,

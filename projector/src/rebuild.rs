@@ -11,23 +11,27 @@
 //!   resumes the live loop and drops the scratch generation.
 
 use std::{
-    collections::VecDeque,
     sync::{Arc, atomic::Ordering},
     time::{Duration, Instant},
 };
 
-use async_nats::jetstream::{
-    self,
-    consumer::{DeliverPolicy, pull},
-};
+use anyhow::Context as _;
+use async_nats::jetstream;
 use flow_readmodel::{ACTIVE_GENERATION_ID, GENERATION_COLLECTIONS, ReadModel};
 use futures::StreamExt;
 use mongodb::bson::{Document, doc};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::runner::{
-    BULK_COMMAND, Control, Delivered, Folded, Projection, Settings, Status, WriteFailure, write_all,
+use crate::{
+    batch::Batch,
+    flush::FlushPolicy,
+    plan::Delivered,
+    runner::Control,
+    settings::Settings,
+    sink::{Projection, WriteFailure},
+    source::OrderedSource,
+    status::Status,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,47 +54,39 @@ const SCRATCH_BASE: u64 = 1_000_000;
 /// How long the old generation stays after a switch, for reads in flight.
 pub const DROP_GRACE: Duration = Duration::from_secs(10);
 const REBUILD_BATCH: usize = 1_000;
-/// How many merged statements a rebuild holds before writing them.
-const FOLD_LIMIT: usize = 5_000;
-
-/// The events of many batches folded into one statement per document and
-/// written together: no one reads a generation being built, so it only
-/// needs to be exact when it is handed over. The memory it takes is bounded
-/// by the number of statements, not of events.
-#[derive(Default)]
-struct Fold(Folded);
 
 /// MongoDB refused a folded write; which event caused it is unknown.
 #[derive(Debug, thiserror::Error)]
 #[error("MongoDB refused a folded write: {0:#}")]
 struct FoldRefused(anyhow::Error);
 
-impl Fold {
-    /// Writes what is held; waits for MongoDB while it is unavailable.
-    async fn flush(&mut self, projection: &Projection) -> anyhow::Result<()> {
-        let statements = self.0.coalescer.take();
-        let parked = std::mem::take(&mut self.0.parked);
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            let written = write_all(
-                &projection.model,
-                &statements,
-                &parked,
-                self.0.position,
-                BULK_COMMAND,
-                || {},
-            );
-            match written.await {
-                Ok(()) => return Ok(()),
-                Err(WriteFailure::Rejected(err)) => return Err(FoldRefused(err).into()),
-                Err(WriteFailure::Unavailable(err)) => {
-                    tracing::warn!(error = format!("{err:#}"), retry_in = ?backoff, "cannot write the rebuilt generation");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                }
-            }
-        }
+/// Writes a folded batch of a generation being built; waits for MongoDB
+/// while it is unavailable. No one reads a generation being built, so it
+/// only needs to be exact when it is handed over.
+async fn commit(
+    projection: &Projection,
+    policy: &FlushPolicy,
+    held: &mut Batch,
+) -> anyhow::Result<()> {
+    let mut batch = std::mem::take(held);
+    let statements = batch.statements.take();
+    let per_command = policy.per_command(&batch);
+    match projection
+        .write_merged(&statements, &batch, per_command, None, || {}, || {})
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(WriteFailure::Rejected(err)) => Err(FoldRefused(err).into()),
+        Err(unavailable) => Err(unavailable.into()),
     }
+}
+
+/// Writes events batch by batch, where a refused event can be found and
+/// parked; returns the position reached.
+async fn apply(projection: &mut Projection, events: &[Delivered]) -> anyhow::Result<u64> {
+    let plan = projection.plan(events);
+    let written = projection.write(plan, None, || {}, |_| {}).await?;
+    Ok(written.position)
 }
 
 pub struct Rebuilder {
@@ -117,14 +113,31 @@ async fn drop_generation(model: &ReadModel) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One rebuild or verification under way, for its progress reports.
+struct Run {
+    kind: Kind,
+    generation: u64,
+    started: Instant,
+}
+
+type Resume = oneshot::Sender<Option<(ReadModel, u64)>>;
+
+/// A generation brought to the live position while the live loop waits.
+struct Handover {
+    model: ReadModel,
+    live_generation: u64,
+    position: u64,
+    resume: Resume,
+}
+
 impl Rebuilder {
-    fn progress(&self, kind: Kind, generation: u64, position: u64, started: Instant, state: &str) {
+    fn progress(&self, run: &Run, position: u64, state: &str) {
         let target = self
             .status
             .stream_last
             .load(Ordering::Relaxed)
             .max(position);
-        let elapsed = started.elapsed().as_secs_f64().max(0.001);
+        let elapsed = run.started.elapsed().as_secs_f64().max(0.001);
         let rate = position as f64 / elapsed;
         let eta = if rate > 0.0 {
             (target - position) as f64 / rate
@@ -132,8 +145,8 @@ impl Rebuilder {
             0.0
         };
         let value = json!({
-            "kind": kind.name(),
-            "generation": generation,
+            "kind": run.kind.name(),
+            "generation": run.generation,
             "state": state,
             "position": position,
             "target": target,
@@ -179,66 +192,84 @@ impl Rebuilder {
         let mut projection = Projection::open(model.clone(), settings).await?;
         // A fresh generation: nothing was written in other batch boundaries.
         projection.coalesce_after = 0;
-        let started = Instant::now();
-        self.progress(kind, generation, 0, started, "building");
-
-        let consumer = self
-            .stream
-            .create_consumer(pull::OrderedConfig {
-                filter_subject: self.filter_subject.clone(),
-                deliver_policy: DeliverPolicy::All,
-                ..Default::default()
-            })
+        let run = Run {
+            kind,
+            generation,
+            started: Instant::now(),
+        };
+        self.progress(&run, 0, "building");
+        let mut source =
+            OrderedSource::open(&self.stream, self.filter_subject.clone(), REBUILD_BATCH).await?;
+        let position = self
+            .build(&run, &mut projection, &mut source, folding)
             .await?;
-        let mut messages = consumer.messages().await?;
-        let mut pending: VecDeque<Delivered> = VecDeque::new();
-        let mut position = 0u64;
-        let mut fold = Fold::default();
-
-        // Build up to the live position, as long as the live loop keeps moving.
-        loop {
-            let live = self.status.position.load(Ordering::Relaxed);
-            if pending.front().is_none_or(|d| d.seq <= live) {
-                match tokio::time::timeout(Duration::from_millis(500), messages.next()).await {
-                    Ok(Some(first)) => {
-                        let chunk = crate::runner::fill(
-                            &mut messages,
-                            vec![first],
-                            REBUILD_BATCH,
-                            Duration::from_millis(50),
-                        )
-                        .await;
-                        queue(&mut pending, chunk)?
-                    }
-                    Ok(None) => anyhow::bail!("the stream ended while rebuilding"),
-                    Err(_) => {}
-                }
-            }
-            let live = self.status.position.load(Ordering::Relaxed);
-            let ready: Vec<Delivered> = drain_upto(&mut pending, live);
-            if !ready.is_empty() {
-                if folding {
-                    fold.0.add(projection.plan(&ready));
-                    if fold.0.coalescer.len() >= FOLD_LIMIT {
-                        fold.flush(&projection).await?;
-                    }
-                    position = fold.0.position;
-                } else {
-                    position = apply(&mut projection, &ready).await?;
-                }
-                self.progress(kind, generation, position, started, "building");
-                continue;
-            }
-            if position >= live {
-                break;
-            }
-        }
-        if !fold.0.coalescer.is_empty() || !fold.0.parked.is_empty() {
-            fold.flush(&projection).await?;
-        }
 
         // Hand over at a batch boundary of the live loop.
-        self.progress(kind, generation, position, started, "handing over");
+        self.progress(&run, position, "handing over");
+        let (live_position, resume) = self.pause_live().await?;
+        let position = catch_up(&mut projection, &mut source, position, live_position).await?;
+        let handover = Handover {
+            model,
+            live_generation,
+            position,
+            resume,
+        };
+        match kind {
+            Kind::Rebuild => self.switch(&run, handover).await,
+            Kind::Verify => self.verify(&run, handover).await,
+        }
+    }
+
+    /// Builds up to the live position, as long as the live loop keeps moving;
+    /// returns the position reached.
+    async fn build(
+        &self,
+        run: &Run,
+        projection: &mut Projection,
+        source: &mut OrderedSource,
+        folding: bool,
+    ) -> anyhow::Result<u64> {
+        let policy = FlushPolicy::bulk();
+        let mut batch = Batch::default();
+        let mut position = 0u64;
+        loop {
+            let live = self.status.position.load(Ordering::Relaxed);
+            if source.next_seq().is_none_or(|seq| seq <= live) {
+                let wait = Duration::from_millis(500);
+                source
+                    .read(wait, Duration::from_millis(50))
+                    .await
+                    .context("while rebuilding")?;
+            }
+            let live = self.status.position.load(Ordering::Relaxed);
+            let ready = source.take_upto(live);
+            if ready.is_empty() {
+                if position >= live {
+                    break;
+                }
+                continue;
+            }
+            if folding {
+                let plan = projection.plan(&ready);
+                batch.add(plan, &ready, Instant::now());
+                position = batch.position;
+                if policy.full(&batch) {
+                    commit(projection, &policy, &mut batch).await?;
+                }
+            } else {
+                position = apply(projection, &ready).await?;
+            }
+            self.progress(run, position, "building");
+        }
+        if !batch.is_empty() {
+            commit(projection, &policy, &mut batch).await?;
+        }
+        Ok(position)
+    }
+
+    /// Pauses the live loop at a batch boundary; returns its position and
+    /// how to resume it.
+    async fn pause_live(&self) -> anyhow::Result<(u64, Resume)> {
         let (paused_tx, paused_rx) = oneshot::channel();
         let (resume_tx, resume_rx) = oneshot::channel();
         self.control
@@ -251,137 +282,106 @@ impl Rebuilder {
         let live_position = paused_rx
             .await
             .map_err(|_| anyhow::anyhow!("the live projection did not pause"))?;
-        while position < live_position {
-            if pending.is_empty() {
-                let first = tokio::time::timeout(Duration::from_secs(30), messages.next())
-                    .await
-                    .map_err(|_| {
-                        anyhow::anyhow!("the stream stopped delivering while handing over")
-                    })?
-                    .ok_or_else(|| anyhow::anyhow!("the stream ended while handing over"))?;
-                let chunk =
-                    crate::runner::fill(&mut messages, vec![first], REBUILD_BATCH, Duration::ZERO)
-                        .await;
-                queue(&mut pending, chunk)?;
-            }
-            let ready = drain_upto(&mut pending, live_position);
-            if ready.is_empty() && pending.front().is_some_and(|d| d.seq > live_position) {
-                break;
-            }
-            if !ready.is_empty() {
-                position = apply(&mut projection, &ready).await?;
-            }
-        }
-
-        match kind {
-            Kind::Rebuild => {
-                let switched = async {
-                    self.live
-                        .state
-                        .update_one(
-                            doc! {"_id": ACTIVE_GENERATION_ID},
-                            doc! {"$set": {"generation": generation as i64}},
-                        )
-                        .upsert(true)
-                        .await?;
-                    anyhow::Ok(())
-                }
-                .await;
-                if let Err(err) = switched {
-                    let _ = resume_tx.send(None);
-                    return Err(err);
-                }
-                let _ = resume_tx.send(Some((model.clone(), live_position)));
-                self.progress(kind, generation, position, started, "switched");
-                tracing::info!(
-                    generation,
-                    position,
-                    "rebuild switched to the new generation"
-                );
-                let old = self.live.with_generation(live_generation);
-                tokio::spawn(async move {
-                    tokio::time::sleep(DROP_GRACE).await;
-                    if let Err(err) = drop_generation(&old).await {
-                        tracing::warn!(
-                            error = format!("{err:#}"),
-                            "cannot drop the old generation"
-                        );
-                    }
-                });
-                Ok(json!({
-                    "result": "switched",
-                    "generation": generation,
-                    "position": position,
-                    "seconds": started.elapsed().as_secs_f64(),
-                }))
-            }
-            Kind::Verify => {
-                let live = self.live.with_generation(live_generation);
-                let difference = compare(&live, &model).await;
-                let _ = resume_tx.send(None);
-                self.progress(kind, generation, position, started, "done");
-                drop_generation(&model).await?;
-                let difference = difference?;
-                Ok(json!({
-                    "result": if difference.is_none() { "equal" } else { "different" },
-                    "position": position,
-                    "first_difference": difference,
-                    "seconds": started.elapsed().as_secs_f64(),
-                }))
-            }
-        }
+        Ok((live_position, resume_tx))
     }
-}
 
-/// Queues a chunk of the ordered consumer's messages.
-fn queue<E: std::fmt::Display + Send + Sync + 'static>(
-    pending: &mut VecDeque<Delivered>,
-    chunk: Vec<Result<jetstream::Message, E>>,
-) -> anyhow::Result<()> {
-    for message in chunk {
-        let message = message.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let info = message.info().map_err(|e| anyhow::anyhow!("{e}"))?;
-        pending.push_back(Delivered {
-            seq: info.stream_sequence,
-            subject: message.subject.to_string(),
-            payload: message.payload.clone(),
-            stored_ms: 0,
+    /// Makes the new generation the active one and drops the old one after
+    /// a grace period.
+    async fn switch(&self, run: &Run, handover: Handover) -> anyhow::Result<Value> {
+        let Handover {
+            model,
+            live_generation,
+            position,
+            resume,
+        } = handover;
+        let generation = run.generation;
+        let switched = self
+            .live
+            .state
+            .update_one(
+                doc! {"_id": ACTIVE_GENERATION_ID},
+                doc! {"$set": {"generation": generation as i64}},
+            )
+            .upsert(true)
+            .await;
+        if let Err(err) = switched {
+            let _ = resume.send(None);
+            return Err(err.into());
+        }
+        let _ = resume.send(Some((model, position)));
+        self.progress(run, position, "switched");
+        tracing::info!(
+            generation,
+            position,
+            "rebuild switched to the new generation"
+        );
+        let old = self.live.with_generation(live_generation);
+        tokio::spawn(async move {
+            tokio::time::sleep(DROP_GRACE).await;
+            if let Err(err) = drop_generation(&old).await {
+                tracing::warn!(error = format!("{err:#}"), "cannot drop the old generation");
+            }
         });
+        Ok(json!({
+            "result": "switched",
+            "generation": generation,
+            "position": position,
+            "seconds": run.started.elapsed().as_secs_f64(),
+        }))
     }
-    Ok(())
+
+    /// Compares the scratch generation with the live one, resumes the live
+    /// loop and drops the scratch generation.
+    async fn verify(&self, run: &Run, handover: Handover) -> anyhow::Result<Value> {
+        let live = self.live.with_generation(handover.live_generation);
+        let difference = compare(&live, &handover.model).await;
+        let _ = handover.resume.send(None);
+        let position = handover.position;
+        self.progress(run, position, "done");
+        drop_generation(&handover.model).await?;
+        let difference = difference?;
+        Ok(json!({
+            "result": if difference.is_none() { "equal" } else { "different" },
+            "position": position,
+            "first_difference": difference,
+            "seconds": run.started.elapsed().as_secs_f64(),
+        }))
+    }
 }
 
-fn drain_upto(pending: &mut VecDeque<Delivered>, upto: u64) -> Vec<Delivered> {
-    let mut ready = Vec::new();
-    while pending.front().is_some_and(|d| d.seq <= upto) {
-        if let Some(d) = pending.pop_front() {
-            ready.push(d);
+/// Brings the new generation to exactly the live position, batch by batch.
+async fn catch_up(
+    projection: &mut Projection,
+    source: &mut OrderedSource,
+    mut position: u64,
+    live_position: u64,
+) -> anyhow::Result<u64> {
+    while position < live_position {
+        if source.next_seq().is_none() {
+            let read = source
+                .read(Duration::from_secs(30), Duration::ZERO)
+                .await
+                .context("while handing over")?;
+            if !read {
+                anyhow::bail!("the stream stopped delivering while handing over");
+            }
+        }
+        let ready = source.take_upto(live_position);
+        if ready.is_empty() && source.next_seq().is_some_and(|seq| seq > live_position) {
+            break;
+        }
+        if !ready.is_empty() {
+            position = apply(projection, &ready).await?;
         }
     }
-    ready
-}
-
-async fn apply(projection: &mut Projection, events: &[Delivered]) -> anyhow::Result<u64> {
-    let plan = projection.plan(events);
-    let written = projection.write(plan, None, || {}, |_| {}).await?;
-    Ok(written.position)
+    Ok(position)
 }
 
 /// The first document that differs between two generations, if any.
 pub async fn compare(live: &ReadModel, rebuilt: &ReadModel) -> anyhow::Result<Option<Value>> {
     for base in GENERATION_COLLECTIONS {
-        let mut left = live
-            .db
-            .collection::<Document>(&live.collection(base))
-            .find(doc! {})
-            .sort(doc! {"_id": 1})
-            .await?;
-        let mut right = rebuilt
-            .db
-            .collection::<Document>(&rebuilt.collection(base))
-            .find(doc! {})
-            .sort(doc! {"_id": 1})
-            .await?;
+        let mut left = sorted(live, base).await?;
+        let mut right = sorted(rebuilt, base).await?;
         loop {
             let (a, b) = (
                 left.next().await.transpose()?,
@@ -400,4 +400,17 @@ pub async fn compare(live: &ReadModel, rebuilt: &ReadModel) -> anyhow::Result<Op
         }
     }
     Ok(None)
+}
+
+/// Every document of a collection of a generation, by `_id`.
+async fn sorted(
+    model: &ReadModel,
+    base: &str,
+) -> mongodb::error::Result<mongodb::Cursor<Document>> {
+    model
+        .db
+        .collection::<Document>(&model.collection(base))
+        .find(doc! {})
+        .sort(doc! {"_id": 1})
+        .await
 }

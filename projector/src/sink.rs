@@ -1,0 +1,410 @@
+//! The one commit path: every batch, live, folded or rebuilt, is written in
+//! the order a crash relies on: the documents, the parked events, then
+//! (once reads may see them) the position; the live loop acknowledges after
+//! that. A crash anywhere leaves the position at or behind the documents,
+//! and the documents' `seq` guards make the events after it apply once.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use async_nats::jetstream;
+use flow_domain::events::Envelope;
+use flow_readmodel::{PARKED, ReadModel};
+use mongodb::bson::{Document, RawArrayBuf, RawDocumentBuf, doc};
+use tokio::sync::watch;
+
+use crate::{
+    batch::Batch,
+    coalesce::coalesce,
+    parking::{self, Blocked, ParkedEvent},
+    plan::{self, Delivered, Plan},
+    projection::{Write, writes},
+    settings::{BULK_COMMAND, LIVE_COMMAND, Settings},
+};
+
+/// Why a batch could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteFailure {
+    /// MongoDB could not be reached: retry, never park.
+    #[error("MongoDB is unavailable: {0:#}")]
+    Unavailable(anyhow::Error),
+    /// MongoDB refused a statement: after some attempts, find and park it.
+    #[error("MongoDB refused a write: {0:#}")]
+    Rejected(anyhow::Error),
+}
+
+fn classify(err: mongodb::error::Error, what: &str) -> WriteFailure {
+    use mongodb::error::ErrorKind;
+    let rejected = matches!(
+        *err.kind,
+        ErrorKind::Command(_) | ErrorKind::Write(_) | ErrorKind::InvalidArgument { .. }
+    );
+    let err = anyhow::Error::from(err).context(what.to_owned());
+    if rejected {
+        WriteFailure::Rejected(err)
+    } else {
+        WriteFailure::Unavailable(err)
+    }
+}
+
+/// Waits between attempts: from 100 ms, doubling up to 5 s.
+pub struct Backoff(Duration);
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self(Duration::from_millis(100))
+    }
+}
+
+impl Backoff {
+    pub fn delay(&self) -> Duration {
+        self.0
+    }
+
+    /// Sleeps for the delay and doubles it; true if stopped meanwhile.
+    pub async fn wait(&mut self, stop: Option<&mut watch::Receiver<bool>>) -> bool {
+        let delay = self.0;
+        self.0 = (self.0 * 2).min(Duration::from_secs(5));
+        match stop {
+            Some(stop) => {
+                let stopped = tokio::select! {
+                    _ = tokio::time::sleep(delay) => false,
+                    _ = stop.changed() => true,
+                };
+                stopped || *stop.borrow()
+            }
+            None => {
+                tokio::time::sleep(delay).await;
+                false
+            }
+        }
+    }
+}
+
+/// Writes a batch in the order a crash relies on: the documents and parked
+/// events, then (once they may be read: `on_visible`) the position.
+pub async fn write_all(
+    model: &ReadModel,
+    statements: &[Write],
+    parked: &[ParkedEvent],
+    position: u64,
+    per_command: usize,
+    on_visible: impl FnOnce(),
+) -> Result<(), WriteFailure> {
+    write_statements(model, statements, per_command).await?;
+    write_parked(model, parked).await?;
+    on_visible();
+    write_position(model, position).await
+}
+
+/// Per collection, ordered multi-statement `update` commands of at most
+/// `per_command` statements. Each command is built as raw BSON straight from
+/// the writes: a large fold is not copied into document trees on its way out.
+pub async fn write_statements(
+    model: &ReadModel,
+    writes: &[Write],
+    per_command: usize,
+) -> Result<(), WriteFailure> {
+    let mut by_collection: BTreeMap<&'static str, Vec<&Write>> = BTreeMap::new();
+    for write in writes {
+        by_collection
+            .entry(write.collection)
+            .or_default()
+            .push(write);
+    }
+    // Documents of different collections never depend on each other: their
+    // commands go out at once, each collection's in order.
+    let per_collection = by_collection.into_iter().map(|(base, writes)| async move {
+        let collection = model.collection(base);
+        for chunk in writes.chunks(per_command.max(1)) {
+            let mut updates = RawArrayBuf::new();
+            for write in chunk {
+                let statement = write.raw_statement().map_err(|e| {
+                    WriteFailure::Rejected(anyhow::anyhow!("a statement for {collection}: {e}"))
+                })?;
+                updates.push(statement);
+            }
+            let mut command = RawDocumentBuf::new();
+            command.append("update", collection.as_str());
+            command.append("updates", updates);
+            command.append("ordered", true);
+            let reply = model
+                .db
+                .run_raw_command(command)
+                .await
+                .map_err(|e| classify(e, &format!("update of {collection}")))?;
+            if let Ok(errors) = reply.get_array("writeErrors")
+                && !errors.is_empty()
+            {
+                return Err(WriteFailure::Rejected(anyhow::anyhow!(
+                    "update of {collection} refused: {errors:?}"
+                )));
+            }
+        }
+        Ok(())
+    });
+    futures::future::try_join_all(per_collection).await?;
+    Ok(())
+}
+
+async fn write_parked(model: &ReadModel, parked: &[ParkedEvent]) -> Result<(), WriteFailure> {
+    if parked.is_empty() {
+        return Ok(());
+    }
+    let statements: Vec<Document> = parked
+        .iter()
+        .map(|p| doc! {"q": {"_id": p.seq as i64}, "u": {"$setOnInsert": p.to_document()}, "upsert": true})
+        .collect();
+    model
+        .db
+        .run_command(
+            doc! {"update": model.collection(PARKED), "updates": statements, "ordered": true},
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(e, "cannot record parked events"))
+}
+
+async fn write_position(model: &ReadModel, position: u64) -> Result<(), WriteFailure> {
+    model
+        .state
+        .update_one(
+            doc! {"_id": model.position_id()},
+            doc! {"$max": {"position": position as i64}},
+        )
+        .upsert(true)
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(e, "cannot record the position"))
+}
+
+/// Acknowledges what is written: with cumulative acks the last message
+/// acknowledges every one before it. Never called before the position is
+/// recorded; a lost acknowledgement only brings events again, which then
+/// change nothing.
+pub async fn acknowledge(messages: &[jetstream::Message], cumulative: bool) {
+    let acks = if cumulative {
+        &messages[messages.len().saturating_sub(1)..]
+    } else {
+        messages
+    };
+    for message in acks {
+        if let Err(err) = message.ack().await {
+            tracing::warn!(%err, "cannot acknowledge; the events will come again and change nothing");
+        }
+    }
+}
+
+/// Applies events (with their stream sequences, in order) to a read model as
+/// the projector does, without coalescing.
+pub async fn apply_events(model: &ReadModel, events: &[(u64, Envelope)]) -> anyhow::Result<()> {
+    let all: Vec<Write> = events
+        .iter()
+        .flat_map(|(seq, envelope)| writes(*seq as i64, envelope))
+        .collect();
+    let position = events.iter().map(|(seq, _)| *seq).max().unwrap_or(0);
+    write_all(model, &all, &[], position, BULK_COMMAND, || {}).await?;
+    Ok(())
+}
+
+/// What a written plan did.
+#[derive(Debug)]
+pub struct Written {
+    /// Statements sent (after coalescing).
+    pub statements: u64,
+    pub parked: Vec<ParkedEvent>,
+    pub position: u64,
+}
+
+/// One generation of the read model as the pipeline writes it: its
+/// documents, its blocked documents (the planner's state) and how far it may
+/// coalesce. Shared by the live loop, rebuilds and verification.
+pub struct Projection {
+    pub model: ReadModel,
+    pub blocked: Blocked,
+    pub settings: Settings,
+    /// Coalescing is safe once the position passes what an earlier run may
+    /// have written in other batch boundaries.
+    pub coalesce_after: u64,
+}
+
+impl Projection {
+    pub async fn open(model: ReadModel, settings: Settings) -> anyhow::Result<Self> {
+        let blocked = parking::load_blocked(&model).await?;
+        // A run writes at most one batch beyond the position it records, so
+        // an earlier run may have written up to its batch size past it, in its
+        // own batch boundaries. Every run records its batch size before its
+        // first batch; until the position passes that region, nothing is
+        // coalesced.
+        let state = model
+            .state
+            .find_one_and_update(
+                doc! {"_id": model.position_id()},
+                doc! {"$max": {"max_batch": settings.span() as i64}},
+            )
+            .upsert(true)
+            .await?;
+        let field = |name: &str| {
+            state
+                .as_ref()
+                .and_then(|d| d.get(name).map(flow_readmodel::bson_u64))
+                .unwrap_or(0)
+        };
+        // The document as it was: what earlier runs recorded.
+        let coalesce_after = field("position") + field("max_batch");
+        Ok(Self {
+            model,
+            blocked,
+            settings,
+            coalesce_after,
+        })
+    }
+
+    /// Plans delivered events against this generation's blocked documents.
+    pub fn plan(&mut self, events: &[Delivered]) -> Plan {
+        plan::plan(&mut self.blocked, self.settings.max_schema_version, events)
+    }
+
+    /// Whether a batch starting at `first` may merge statements.
+    pub fn may_coalesce(&self, first: u64) -> bool {
+        first > self.coalesce_after
+    }
+
+    /// Writes merged statements; waits while MongoDB is unavailable
+    /// (`on_wait`), until `stop`. A refusal is returned at once: which event
+    /// caused it is unknown.
+    pub async fn write_merged(
+        &self,
+        statements: &[Write],
+        batch: &Batch,
+        per_command: usize,
+        mut stop: Option<&mut watch::Receiver<bool>>,
+        on_wait: impl Fn(),
+        on_visible: impl Fn(),
+    ) -> Result<(), WriteFailure> {
+        let mut backoff = Backoff::default();
+        loop {
+            let written = write_all(
+                &self.model,
+                statements,
+                &batch.parked,
+                batch.position,
+                per_command,
+                &on_visible,
+            );
+            match written.await {
+                Err(WriteFailure::Unavailable(err)) => {
+                    on_wait();
+                    tracing::warn!(error = format!("{err:#}"), retry_in = ?backoff.delay(), "cannot write the read model");
+                }
+                other => return other,
+            }
+            if backoff.wait(stop.as_deref_mut()).await {
+                return Err(stopped());
+            }
+        }
+    }
+
+    /// Writes a plan and the new position. Statements MongoDB refuses are
+    /// retried; after `max_attempts` the events are written one by one and
+    /// the refused ones parked.
+    /// `on_visible` is called once the documents are written, before the
+    /// position is: reads may see the batch from then on.
+    pub async fn write(
+        &mut self,
+        mut plan: Plan,
+        mut stop: Option<&mut watch::Receiver<bool>>,
+        on_wait: impl Fn(),
+        on_visible: impl Fn(u64),
+    ) -> Result<Written, WriteFailure> {
+        let mut attempts = 0;
+        let mut backoff = Backoff::default();
+        loop {
+            let coalescing = plan.position > 0
+                && plan
+                    .events
+                    .first()
+                    .is_some_and(|(seq, _, _)| self.may_coalesce(*seq));
+            // The plan keeps each event's own writes, in case a refused
+            // statement has to be found; merged ones are dropped as they merge.
+            let all = plan.events.iter().flat_map(|(_, _, w)| w.iter().cloned());
+            let statements: Vec<Write> = if coalescing {
+                coalesce(all)
+            } else {
+                all.collect()
+            };
+            let result = write_all(
+                &self.model,
+                &statements,
+                &plan.parked,
+                plan.position,
+                LIVE_COMMAND,
+                || on_visible(plan.position),
+            )
+            .await;
+            match result {
+                Ok(()) => {
+                    return Ok(Written {
+                        statements: statements.len() as u64,
+                        parked: plan.parked,
+                        position: plan.position,
+                    });
+                }
+                Err(WriteFailure::Unavailable(err)) => {
+                    on_wait();
+                    tracing::warn!(error = format!("{err:#}"), retry_in = ?backoff.delay(), "cannot write the read model");
+                }
+                Err(WriteFailure::Rejected(err)) => {
+                    attempts += 1;
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        attempts,
+                        "MongoDB refused a batch"
+                    );
+                    if attempts >= self.settings.max_attempts {
+                        plan = self.isolate(plan).await?;
+                        attempts = 0;
+                        continue;
+                    }
+                }
+            }
+            if backoff.wait(stop.as_deref_mut()).await {
+                return Err(stopped());
+            }
+        }
+    }
+
+    /// Writes each event of a refused batch on its own; parks those refused.
+    async fn isolate(&mut self, plan: Plan) -> Result<Plan, WriteFailure> {
+        let mut kept = Plan {
+            events: Vec::new(),
+            parked: plan.parked,
+            position: plan.position,
+        };
+        for (seq, subject, event_writes) in plan.events {
+            if let Some(parked) = self.blocked.park_if_behind(seq, &subject, &event_writes) {
+                kept.parked.push(parked);
+                continue;
+            }
+            match write_statements(&self.model, &event_writes, LIVE_COMMAND).await {
+                Ok(()) => kept.events.push((seq, subject, Vec::new())),
+                Err(WriteFailure::Rejected(err)) => {
+                    tracing::error!(
+                        seq,
+                        error = format!("{err:#}"),
+                        "event parked after repeated refusals"
+                    );
+                    let parked =
+                        self.blocked
+                            .park(seq, &subject, &event_writes, None, format!("{err:#}"));
+                    kept.parked.push(parked);
+                }
+                Err(unavailable) => return Err(unavailable),
+            }
+        }
+        Ok(kept)
+    }
+}
+
+fn stopped() -> WriteFailure {
+    WriteFailure::Unavailable(anyhow::anyhow!("stopped while MongoDB was unavailable"))
+}
