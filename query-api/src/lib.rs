@@ -1,11 +1,13 @@
 //! query-api: serves listings and details from the MongoDB read documents.
 
+pub mod docs;
 pub mod listing;
 pub mod openapi;
 pub mod params;
 pub mod position;
 pub mod routes;
 pub mod snapshots;
+pub mod sort;
 pub mod views;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
@@ -17,7 +19,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use flow_http::metrics::Metrics;
-use flow_http::{ApiError, ReadinessCheck, finish_router, serve};
+use flow_http::{ApiError, ConsistencyToken, ReadinessCheck, finish_router, serve};
 use flow_readmodel::ReadModel;
 use flow_runtime::config::{self, MongoConfig, NatsConfig};
 use flow_runtime::nats::PositionAnnouncement;
@@ -29,7 +31,6 @@ use crate::{
 };
 
 pub const PROJECTION_POSITION: &str = "projection-position";
-pub const CONSISTENCY_TOKEN: &str = "consistency-token";
 
 /// query-api's configuration.
 #[derive(Debug, Clone)]
@@ -154,8 +155,9 @@ impl App {
                 Ok(())
             })
         });
-        let api = routes::router().with_state(state.clone());
-        let mut api = api;
+        let mut api = routes::router()
+            .route("/openapi.json", axum::routing::get(openapi::serve))
+            .with_state(state.clone());
         if let Some(limiter) = config.http.limiter() {
             api = api.layer(axum::middleware::from_fn_with_state(
                 limiter,
@@ -199,16 +201,23 @@ async fn read_your_writes(State(state): State<AppState>, req: Request, next: Nex
     let read = matches!(*req.method(), Method::GET | Method::HEAD);
     let token = req
         .headers()
-        .get(CONSISTENCY_TOKEN)
+        .get(ConsistencyToken::HEADER)
         .filter(|_| read)
-        .map(|t| t.to_str().ok().and_then(position::parse_token));
+        .map(|t| {
+            t.to_str()
+                .ok()
+                .and_then(|t| t.parse::<ConsistencyToken>().ok())
+        });
     let mut response = match token {
         Some(None) => ApiError::BadRequest(
             "the Consistency-Token header is not a token a write gave out".into(),
         )
         .into_response(),
-        Some(Some(seq)) => {
-            state.position.wait_for(seq, state.consistency_wait).await;
+        Some(Some(token)) => {
+            state
+                .position
+                .wait_for(token.sequence(), state.consistency_wait)
+                .await;
             next.run(req).await
         }
         None => next.run(req).await,

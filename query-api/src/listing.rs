@@ -40,61 +40,17 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use flow_readmodel::{ProjectDoc, ReadModel, SEARCH_FIELD};
+use flow_readmodel::{ProjectDoc, ReadModel, bson_i64, field};
 use futures::TryStreamExt;
 use mongodb::{
     Collection,
-    bson::{Bson, Document, doc},
+    bson::{Document, doc},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::snapshots::{Entry, Snapshot, Snapshots};
-
-/// The order of a project listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Sort {
-    /// Newest first (by `created_seq`).
-    New,
-    /// Most voted first: the sum over the project's threads of
-    /// `up_vote - down_vote`; ties newest first.
-    Top,
-    /// Latest thread activity first (a thread started, edited or voted on);
-    /// ties newest first.
-    Active,
-}
-
-impl Sort {
-    pub const ALL: [Sort; 3] = [Sort::New, Sort::Top, Sort::Active];
-
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw {
-            "new" => Ok(Self::New),
-            "top" => Ok(Self::Top),
-            "active" => Ok(Self::Active),
-            other => Err(format!(
-                "`{other}` is not a sort order; expected new, top or active"
-            )),
-        }
-    }
-
-    /// The field a ranked listing orders by before `created_seq`.
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::New => "created_seq",
-            Self::Top => "score",
-            Self::Active => "last_activity_seq",
-        }
-    }
-
-    pub fn order(self) -> Document {
-        match self {
-            Self::New => doc! {"created_seq": -1},
-            other => doc! {other.key(): -1, "created_seq": -1},
-        }
-    }
-}
+pub use crate::sort::Sort;
 
 /// What a listing is filtered by.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -113,10 +69,10 @@ impl ProjectFilter {
     pub fn document(&self) -> Document {
         let mut filter = Document::new();
         if !self.tags.is_empty() {
-            filter.insert("tags", doc! {"$all": &self.tags});
+            filter.insert(field::TAGS, doc! {"$all": &self.tags});
         }
         if !self.terms.is_empty() {
-            filter.insert(SEARCH_FIELD, doc! {"$all": &self.terms});
+            filter.insert(field::SEARCH_PREFIXES, doc! {"$all": &self.terms});
         }
         filter
     }
@@ -197,17 +153,17 @@ impl Query {
 }
 
 /// Summaries leave out the search prefixes (up to a few hundred strings).
-fn summary_projection() -> Document {
-    doc! {SEARCH_FIELD: 0}
+pub fn summary_projection() -> Document {
+    doc! {field::SEARCH_PREFIXES: 0}
 }
 
 /// Projects ranked after `(key, created_seq)` in `sort`.
 pub fn after(sort: Sort, key: i64, created_seq: i64) -> Document {
     match sort {
-        Sort::New => doc! {"created_seq": {"$lt": created_seq}},
+        Sort::New => doc! {field::CREATED_SEQ: {"$lt": created_seq}},
         ranked => doc! {"$or": [
             {ranked.key(): {"$lt": key}},
-            {ranked.key(): key, "created_seq": {"$lt": created_seq}},
+            {ranked.key(): key, field::CREATED_SEQ: {"$lt": created_seq}},
         ]},
     }
 }
@@ -241,7 +197,7 @@ pub fn ranking(sort: Sort, filter: &ProjectFilter, from: Option<(i64, i64)>, max
     Query {
         filter: query,
         sort: Some(sort.order()),
-        projection: Some(doc! {"_id": 1, sort.key(): 1, "created_seq": 1}),
+        projection: Some(doc! {field::ID: 1, sort.key(): 1, field::CREATED_SEQ: 1}),
         limit: Some(i64::try_from(max).unwrap_or(i64::MAX).saturating_add(1)),
     }
 }
@@ -252,20 +208,10 @@ pub fn by_ids(filter: &ProjectFilter, ids: &[Uuid]) -> Query {
     Query {
         // `_id` first and at the top level: the local server then plans it
         // with its `_id` index.
-        filter: with(doc! {"_id": {"$in": ids}}, filter.document()),
+        filter: with(doc! {field::ID: {"$in": ids}}, filter.document()),
         sort: None,
         projection: Some(summary_projection()),
         limit: None,
-    }
-}
-
-/// An integer however the server stored it.
-fn int(value: Option<&Bson>) -> i64 {
-    match value {
-        Some(Bson::Int64(v)) => *v,
-        Some(Bson::Int32(v)) => i64::from(*v),
-        Some(Bson::Double(v)) => *v as i64,
-        _ => 0,
     }
 }
 
@@ -335,9 +281,9 @@ async fn freeze(
         .take(max)
         .filter_map(|d| {
             Some(Entry {
-                id: Uuid::try_parse(d.get_str("_id").ok()?).ok()?,
-                key: int(d.get(sort.key())),
-                created_seq: int(d.get("created_seq")),
+                id: Uuid::try_parse(d.get_str(field::ID).ok()?).ok()?,
+                key: bson_i64(d.get(sort.key())),
+                created_seq: bson_i64(d.get(field::CREATED_SEQ)),
             })
         })
         .collect();
@@ -432,7 +378,7 @@ mod tests {
         };
         assert_eq!(
             a.document(),
-            doc! {"tags": {"$all": ["clown", "circus"]}, SEARCH_FIELD: {"$all": ["perf"]}}
+            doc! {"tags": {"$all": ["clown", "circus"]}, "search_prefixes": {"$all": ["perf"]}}
         );
         let b = ProjectFilter {
             tags: vec!["circus".into(), "clown".into()],

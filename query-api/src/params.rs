@@ -3,10 +3,17 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use flow_domain::Errors;
 use flow_http::ApiError;
+use flow_readmodel::search_terms;
 use serde::{Serialize, de::DeserializeOwned};
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
+/// At most this many tags with `limit` on `GET /tags`.
+pub const MAX_TAGS_LIMIT: i64 = 1_000;
+/// At most this many characters in `q`.
+pub const MAX_SEARCH_CHARS: usize = 200;
+/// At most this many words in `q`.
+pub const MAX_SEARCH_TERMS: usize = 10;
 
 /// The raw pairs of a query string, repeated keys kept.
 pub fn pairs(query: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
@@ -14,20 +21,49 @@ pub fn pairs(query: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
         .map_err(|e| ApiError::BadRequest(format!("the query string is malformed: {e}")))
 }
 
+/// `limit` of a page: [`DEFAULT_LIMIT`] when absent (or bad, then reported).
 pub fn limit(raw: Option<&str>, errors: &mut Errors) -> i64 {
-    match raw {
-        None => DEFAULT_LIMIT,
-        Some(raw) => match raw.parse::<i64>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                errors.push(
-                    "limit",
-                    format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
-                );
-                DEFAULT_LIMIT
-            }
-        },
+    raw.and_then(|raw| whole_number(raw, MAX_LIMIT, errors))
+        .unwrap_or(DEFAULT_LIMIT)
+}
+
+/// `limit` of `GET /tags`: every tag when absent.
+pub fn tags_limit(raw: Option<&str>, errors: &mut Errors) -> Option<i64> {
+    raw.and_then(|raw| whole_number(raw, MAX_TAGS_LIMIT, errors))
+}
+
+fn whole_number(raw: &str, max: i64, errors: &mut Errors) -> Option<i64> {
+    match raw.parse::<i64>() {
+        Ok(n) if (1..=max).contains(&n) => Some(n),
+        _ => {
+            errors.push(
+                "limit",
+                format!("limit must be a whole number from 1 to {max}"),
+            );
+            None
+        }
     }
+}
+
+/// The search terms of `q`: none when it is absent or blank.
+pub fn search(raw: Option<&str>, errors: &mut Errors) -> Vec<String> {
+    let Some(raw) = raw.filter(|q| !q.trim().is_empty()) else {
+        return Vec::new();
+    };
+    if raw.chars().count() > MAX_SEARCH_CHARS {
+        errors.push(
+            "q",
+            format!("q must be at most {MAX_SEARCH_CHARS} characters"),
+        );
+        return Vec::new();
+    }
+    let terms = search_terms(raw);
+    if terms.is_empty() {
+        errors.push("q", "q must contain at least one letter or digit");
+    } else if terms.len() > MAX_SEARCH_TERMS {
+        errors.push("q", format!("q must have at most {MAX_SEARCH_TERMS} words"));
+    }
+    terms
 }
 
 /// Cursors are opaque to clients: base64url of a small JSON position.

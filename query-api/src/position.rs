@@ -55,8 +55,3 @@ impl Position {
         }
     }
 }
-
-/// Parses a consistency token (`s<sequence>`) from a write.
-pub fn parse_token(token: &str) -> Option<u64> {
-    token.trim().strip_prefix('s')?.parse().ok()
-}

@@ -6,15 +6,15 @@ use axum::{
     routing::get,
 };
 use flow_domain::{Errors, ProjectId, Tag, ThreadId, ThreadType};
-use flow_http::ApiError;
-use flow_readmodel::{PROJECTS, ProjectDoc, TAGS, THREADS, TagDoc, ThreadDoc, search_terms};
+use flow_http::{ApiError, Problem};
+use flow_readmodel::{PROJECTS, ProjectDoc, TAGS, THREADS, TagDoc, ThreadDoc, field};
 use mongodb::bson::{Bson, Document, doc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AppState,
+    AppState, docs,
     listing::{self, Cursor, ProjectFilter, Query, Sort},
-    openapi, params,
+    params,
     views::{
         ProjectDetail, ProjectPage, ProjectSummary, TagCount, ThreadPage, ThreadView,
         ThreadWithReplies,
@@ -28,37 +28,10 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{project_id}/threads", get(list_threads))
         .route("/threads/{thread_id}", get(get_thread))
         .route("/tags", get(list_tags))
-        .route("/openapi.json", get(openapi::serve))
 }
 
 fn internal(err: mongodb::error::Error) -> ApiError {
     ApiError::Unavailable(format!("MongoDB: {}", err.kind))
-}
-
-/// At most this many characters in `q`.
-pub const MAX_SEARCH_CHARS: usize = 200;
-/// At most this many words in `q`.
-pub const MAX_SEARCH_TERMS: usize = 10;
-
-/// The search terms of `q`: none when it is absent or blank.
-fn search(raw: Option<&str>, errors: &mut Errors) -> Vec<String> {
-    let Some(raw) = raw.filter(|q| !q.trim().is_empty()) else {
-        return Vec::new();
-    };
-    if raw.chars().count() > MAX_SEARCH_CHARS {
-        errors.push(
-            "q",
-            format!("q must be at most {MAX_SEARCH_CHARS} characters"),
-        );
-        return Vec::new();
-    }
-    let terms = search_terms(raw);
-    if terms.is_empty() {
-        errors.push("q", "q must contain at least one letter or digit");
-    } else if terms.len() > MAX_SEARCH_TERMS {
-        errors.push("q", format!("q must have at most {MAX_SEARCH_TERMS} words"));
-    }
-    terms
 }
 
 /// Lists projects: newest, most voted or most active first.
@@ -71,16 +44,16 @@ fn search(raw: Option<&str>, errors: &mut Errors) -> Vec<String> {
     get,
     path = "/projects",
     tag = "projects",
-    params(openapi::ProjectsQuery, openapi::ConsistencyToken),
+    params(docs::ProjectsQuery, docs::ConsistencyTokenHeader),
     responses(
-        openapi::ReadRefusals,
+        docs::ReadRefusals,
         (status = 200, description = "A page of projects.", body = ProjectPage,
             links(
                 ("GetProject" = (operation_id = "get_project", parameters(("project_id" = "$response.body#/items/0/project_id")), description = "The first project listed.")),
                 ("ListThreads" = (operation_id = "list_threads", parameters(("project_id" = "$response.body#/items/0/project_id")), description = "The threads of the first project listed.")),
             )
         ),
-        (status = 422, description = "Bad parameters, each named in `errors`: a value out of its range, a parameter given twice or unknown, or a cursor of another listing.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad parameters, each named in `errors`: a value out of its range, a parameter given twice or unknown, or a cursor of another listing.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -118,7 +91,7 @@ pub(crate) async fn list_projects(
             ),
         );
     }
-    filter.terms = search(params::single(&pairs, "q", &mut errors), &mut errors);
+    filter.terms = params::search(params::single(&pairs, "q", &mut errors), &mut errors);
     if let Some(c) = &cursor
         && errors.is_empty()
         && (c.o != sort || c.f != filter.fingerprint())
@@ -150,11 +123,11 @@ pub(crate) async fn list_projects(
     get,
     path = "/projects/{project_id}",
     tag = "projects",
-    params(("project_id" = String, Path, format = "uuid", description = "The project; an unknown or malformed id is 404."), openapi::ConsistencyToken),
+    params(("project_id" = String, Path, format = "uuid", description = "The project; an unknown or malformed id is 404."), docs::ConsistencyTokenHeader),
     responses(
-        openapi::ReadRefusals,
+        docs::ReadRefusals,
         (status = 200, description = "The project.", body = ProjectDetail),
-        (status = 404, description = "No such project.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(project_id = %project_id))]
@@ -174,9 +147,9 @@ pub(crate) async fn get_project(
 
 pub fn project_by_id(id: ProjectId) -> Query {
     Query {
-        filter: doc! {"_id": id.to_string()},
+        filter: doc! {field::ID: id.to_string()},
         sort: None,
-        projection: Some(doc! {flow_readmodel::SEARCH_FIELD: 0}),
+        projection: Some(listing::summary_projection()),
         limit: Some(1),
     }
 }
@@ -200,31 +173,31 @@ pub fn threads_query(
     // MongoDB, and the local server then plans them with an index (a plain
     // value may be an array element there).
     let mut filter = doc! {
-        "project_id": {"$eq": project_id.to_string()},
-        "parent_thread_id": Bson::Null,
+        field::PROJECT_ID: {"$eq": project_id.to_string()},
+        field::PARENT_THREAD_ID: Bson::Null,
     };
     if let Some(t) = thread_type {
-        filter.insert("thread_type", doc! {"$eq": t.as_str()});
+        filter.insert(field::THREAD_TYPE, doc! {"$eq": t.as_str()});
     }
     match after {
         Some((Some(score), s)) if top => {
             filter.insert(
                 "$or",
                 vec![
-                    doc! {"score": {"$lt": score}},
-                    doc! {"score": score, "created_seq": {"$lt": s}},
+                    doc! {field::SCORE: {"$lt": score}},
+                    doc! {field::SCORE: score, field::CREATED_SEQ: {"$lt": s}},
                 ],
             );
         }
         Some((_, s)) => {
-            filter.insert("created_seq", doc! {"$lt": s});
+            filter.insert(field::CREATED_SEQ, doc! {"$lt": s});
         }
         None => {}
     }
     let sort = if top {
-        doc! {"score": -1, "created_seq": -1}
+        doc! {field::SCORE: -1, field::CREATED_SEQ: -1}
     } else {
-        doc! {"created_seq": -1}
+        doc! {field::CREATED_SEQ: -1}
     };
     Query {
         filter,
@@ -239,16 +212,16 @@ pub fn threads_query(
     get,
     path = "/projects/{project_id}/threads",
     tag = "threads",
-    params(("project_id" = String, Path, format = "uuid", description = "The project; an unknown or malformed id is 404."), openapi::ThreadsQuery, openapi::ConsistencyToken),
+    params(("project_id" = String, Path, format = "uuid", description = "The project; an unknown or malformed id is 404."), docs::ThreadsQuery, docs::ConsistencyTokenHeader),
     responses(
-        openapi::ReadRefusals,
+        docs::ReadRefusals,
         (status = 200, description = "A page of top-level threads.", body = ThreadPage,
             links(
                 ("GetThread" = (operation_id = "get_thread", parameters(("thread_id" = "$response.body#/items/0/thread_id")), description = "The first thread listed, with its replies.")),
             )
         ),
-        (status = 404, description = "No such project.", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad parameters, each named in `errors`: a value out of its range, a parameter given twice or unknown, or a cursor of another listing.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad parameters, each named in `errors`: a value out of its range, a parameter given twice or unknown, or a cursor of another listing.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(project_id = %project_id))]
@@ -317,8 +290,8 @@ pub const MAX_REPLIES: i64 = 100;
 
 pub fn replies_query(thread_id: ThreadId) -> Query {
     Query {
-        filter: doc! {"parent_thread_id": {"$eq": thread_id.to_string()}},
-        sort: Some(doc! {"created_seq": 1}),
+        filter: doc! {field::PARENT_THREAD_ID: {"$eq": thread_id.to_string()}},
+        sort: Some(doc! {field::CREATED_SEQ: 1}),
         projection: None,
         limit: Some(MAX_REPLIES),
     }
@@ -329,11 +302,11 @@ pub fn replies_query(thread_id: ThreadId) -> Query {
     get,
     path = "/threads/{thread_id}",
     tag = "threads",
-    params(("thread_id" = String, Path, format = "uuid", description = "The thread; an unknown or malformed id is 404."), openapi::ConsistencyToken),
+    params(("thread_id" = String, Path, format = "uuid", description = "The thread; an unknown or malformed id is 404."), docs::ConsistencyTokenHeader),
     responses(
-        openapi::ReadRefusals,
+        docs::ReadRefusals,
         (status = 200, description = "The thread and its replies, oldest first (at most 100).", body = ThreadWithReplies),
-        (status = 404, description = "No such thread.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
@@ -345,7 +318,7 @@ pub(crate) async fn get_thread(
     let model = state.model();
     // Both at once: one round trip to the store, not two.
     let (thread, replies) = tokio::join!(
-        model.threads.find_one(doc! {"_id": id.to_string()}),
+        model.threads.find_one(doc! {field::ID: id.to_string()}),
         replies_query(id).run(&model.threads)
     );
     let thread = thread
@@ -361,26 +334,23 @@ pub(crate) async fn get_thread(
 /// Every tag in use, most used first (ties by name).
 pub fn tags_query(limit: Option<i64>) -> Query {
     Query {
-        filter: doc! {"project_count": {"$gt": 0}},
-        sort: Some(doc! {"project_count": -1, "tag": 1}),
+        filter: doc! {field::PROJECT_COUNT: {"$gt": 0}},
+        sort: Some(doc! {field::PROJECT_COUNT: -1, field::TAG: 1}),
         projection: None,
         limit,
     }
 }
-
-/// At most this many tags with `limit`.
-pub const MAX_TAGS_LIMIT: i64 = 1_000;
 
 /// Every tag with the number of projects carrying it, most used first.
 #[utoipa::path(
     get,
     path = "/tags",
     tag = "projects",
-    params(openapi::TagsQuery, openapi::ConsistencyToken),
+    params(docs::TagsQuery, docs::ConsistencyTokenHeader),
     responses(
-        openapi::ReadRefusals,
+        docs::ReadRefusals,
         (status = 200, description = "Every tag carried by at least one project, most used first; ties by name.", body = Vec<TagCount>),
-        (status = 422, description = "Bad parameters, each named in `errors`: `limit` out of its range, given twice, or an unknown parameter.", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad parameters, each named in `errors`: `limit` out of its range, given twice, or an unknown parameter.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -391,17 +361,7 @@ pub(crate) async fn list_tags(
     let pairs = params::pairs(query.as_deref())?;
     let mut errors = Errors::default();
     params::only_known(&pairs, &["limit"], &mut errors);
-    let limit =
-        params::single(&pairs, "limit", &mut errors).and_then(|raw| match raw.parse::<i64>() {
-            Ok(n) if (1..=MAX_TAGS_LIMIT).contains(&n) => Some(n),
-            _ => {
-                errors.push(
-                    "limit",
-                    format!("limit must be a whole number from 1 to {MAX_TAGS_LIMIT}"),
-                );
-                None
-            }
-        });
+    let limit = params::tags_limit(params::single(&pairs, "limit", &mut errors), &mut errors);
     errors.into_result()?;
     let tags: Vec<TagDoc> = tags_query(limit)
         .run(&state.model().tags)

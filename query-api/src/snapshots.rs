@@ -1,6 +1,6 @@
 //! Frozen rankings of `sort=top` and `sort=active` listings: a small,
-//! bounded, in-memory cache with expiry. See [`crate::listing`] for how
-//! paging uses them.
+//! bounded, in-memory cache with expiry. The listing module says how paging
+//! uses them.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -10,7 +10,7 @@ use std::{
 
 use uuid::Uuid;
 
-use crate::listing::Sort;
+use crate::sort::Sort;
 
 /// How many rankings query-api keeps, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! What the read API answers: the JSON shapes of the contract, and their
 //! OpenAPI schemas.
 
-use flow_readmodel::{ProjectDoc, TagDoc, ThreadDoc};
+use flow_readmodel::{ModerationStatus, ProjectDoc, TagDoc, ThreadDoc, ThreadType};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -82,7 +82,8 @@ pub struct ThreadView {
     #[schema(format = "uuid")]
     pub parent_thread_id: Option<String>,
     /// `PROBLEM`, `SOLUTION` or `COMMENT`.
-    pub thread_type: String,
+    #[schema(value_type = String)]
+    pub thread_type: ThreadType,
     /// `null` while the thread is `rejected`: it keeps its place, its message is withheld.
     pub message: Option<String>,
     pub message_withheld: bool,
@@ -90,7 +91,8 @@ pub struct ThreadView {
     pub down_vote: i64,
     pub reply_count: i64,
     /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ModerationStatus,
     pub author: String,
     /// RFC 3339.
     pub created_at: String,
@@ -100,18 +102,18 @@ pub struct ThreadView {
 
 impl From<&ThreadDoc> for ThreadView {
     fn from(t: &ThreadDoc) -> Self {
-        let withheld = t.status == "rejected";
+        let withheld = t.status == ModerationStatus::Rejected;
         Self {
             thread_id: t.thread_id.clone(),
             project_id: t.project_id.clone(),
             parent_thread_id: t.parent_thread_id.clone(),
-            thread_type: t.thread_type.clone(),
+            thread_type: t.thread_type,
             message: (!withheld).then(|| t.message.clone()),
             message_withheld: withheld,
             up_vote: t.up_vote,
             down_vote: t.down_vote,
             reply_count: t.reply_count,
-            status: t.status.clone(),
+            status: t.status,
             author: t.author.clone(),
             created_at: t.created_at.clone(),
             edited_at: t.edited_at.clone(),

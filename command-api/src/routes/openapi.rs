@@ -54,7 +54,7 @@ use super::{projects, threads};
         metrics,
         openapi_json,
     ),
-    components(schemas(Problem, FieldError, ProjectName, Tagline, Tag, Message, ConsistencyToken, ChangeTagsBody)),
+    components(schemas(Problem, FieldErrorSchema, ProjectName, Tagline, Tag, Message, ConsistencyToken, ChangeTagsBody)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(
@@ -169,28 +169,9 @@ pub async fn serve() -> Response {
         .into_response()
 }
 
-/// An error, as `application/problem+json`.
-#[derive(Serialize, ToSchema)]
-pub struct Problem {
-    /// A URI reference naming the kind of problem, e.g. `/problems/validation-error`.
-    #[serde(rename = "type")]
-    #[schema(pattern = "^/problems/[a-z-]+$")]
-    pub kind: String,
-    pub title: String,
-    #[schema(minimum = 400, maximum = 599)]
-    pub status: u16,
-    pub detail: String,
-    /// Every bad field (validation errors only).
-    pub errors: Option<Vec<FieldError>>,
-}
-
-/// One bad field.
-#[derive(Serialize, ToSchema)]
-pub struct FieldError {
-    /// The field, e.g. `tags[2]`, or the header (`Idempotency-Key`).
-    pub field: String,
-    pub message: String,
-}
+use flow_http::FieldErrorSchema;
+/// Errors are the shared problem+json body: served and documented as one type.
+pub use flow_http::Problem;
 
 // The text rules of the domain (`flow_domain::text`) as patterns. They
 // spell every character out (no `\s`, `\w` or `\p{..}`), so that every

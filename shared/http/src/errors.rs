@@ -6,6 +6,7 @@ use axum::{
 };
 use flow_domain::{DomainError, FieldError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// The largest request body accepted: 64 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -38,15 +39,67 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+// Every API answers errors with this type and documents them with its schema.
+/// An error, as `application/problem+json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem, e.g. `/problems/validation-error`.
     #[serde(rename = "type")]
-    kind: &'a str,
-    title: &'a str,
-    status: u16,
-    detail: String,
+    #[schema(pattern = "^/problems/[a-z-]+$")]
+    pub kind: String,
+    pub title: String,
+    #[schema(minimum = 400, maximum = 599)]
+    pub status: u16,
+    pub detail: String,
+    /// Every bad field (validation errors only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<&'a [FieldError]>,
+    #[schema(value_type = Option<Vec<FieldErrorSchema>>)]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+// The schema of `flow_domain::FieldError` as a `Problem` writes it: the
+// domain has no OpenAPI dependency, so a test checks that the two agree.
+/// One bad field, query parameter or header.
+#[derive(ToSchema)]
+#[schema(as = FieldError)]
+#[allow(dead_code)]
+pub struct FieldErrorSchema {
+    /// The field (e.g. `tags[2]`), query parameter (e.g. `tag[1]`) or header (`Idempotency-Key`).
+    field: String,
+    message: String,
+}
+
+impl Problem {
+    pub fn new(
+        status: StatusCode,
+        slug: &str,
+        detail: String,
+        errors: Option<Vec<FieldError>>,
+    ) -> Self {
+        Self {
+            kind: format!("/problems/{slug}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let json = serde_json::to_vec(&self).unwrap_or_default();
+        (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/problem+json"),
+            )],
+            json,
+        )
+            .into_response()
+    }
 }
 
 impl ApiError {
@@ -93,24 +146,7 @@ pub fn problem(
     detail: String,
     errors: Option<&[FieldError]>,
 ) -> Response {
-    let kind = format!("/problems/{slug}");
-    let body = Problem {
-        kind: &kind,
-        title: status.canonical_reason().unwrap_or("Error"),
-        status: status.as_u16(),
-        detail,
-        errors,
-    };
-    let json = serde_json::to_vec(&body).unwrap_or_default();
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        )],
-        json,
-    )
-        .into_response()
+    Problem::new(status, slug, detail, errors.map(<[FieldError]>::to_vec)).into_response()
 }
 
 impl IntoResponse for ApiError {
@@ -154,5 +190,47 @@ impl From<DomainError> for ApiError {
             DomainError::Forbidden(why) => Self::Forbidden(why.to_owned()),
             DomainError::Conflict(why) => Self::Conflict(why.to_owned()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::PartialSchema;
+
+    use super::*;
+
+    #[test]
+    fn the_field_error_schema_names_what_the_domain_writes() {
+        let written = serde_json::to_value(FieldError::new("limit", "too large")).expect("JSON");
+        let mut written: Vec<&String> = written.as_object().expect("an object").keys().collect();
+        written.sort();
+        let schema = serde_json::to_value(FieldErrorSchema::schema()).expect("JSON");
+        let mut documented: Vec<&String> = schema["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .collect();
+        documented.sort();
+        assert_eq!(written, documented);
+        assert_eq!(schema["required"], serde_json::json!(["field", "message"]));
+    }
+
+    #[test]
+    fn a_problem_is_written_as_before() {
+        let problem = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-error",
+            "bad".into(),
+            Some(vec![FieldError::new("limit", "too large")]),
+        );
+        assert_eq!(
+            serde_json::to_string(&problem).expect("JSON"),
+            r#"{"type":"/problems/validation-error","title":"Unprocessable Entity","status":422,"detail":"bad","errors":[{"field":"limit","message":"too large"}]}"#
+        );
+        let plain = Problem::new(StatusCode::NOT_FOUND, "not-found", "x".into(), None);
+        assert_eq!(
+            serde_json::to_string(&plain).expect("JSON"),
+            r#"{"type":"/problems/not-found","title":"Not Found","status":404,"detail":"x"}"#
+        );
     }
 }

@@ -23,8 +23,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = json_bytes(req, state).await?;
-        parse_json(&bytes).map(JsonBody)
+        JsonWithBytes::from_request(req, state)
+            .await
+            .map(|body| JsonBody(body.value))
     }
 }
 

@@ -4,14 +4,18 @@
 //! and graceful shutdown.
 
 pub mod auth;
+mod consistency;
 mod errors;
 mod extract;
 pub mod metrics;
+pub mod openapi;
 mod ops;
+pub mod patterns;
 pub mod protect;
 mod serve;
 
-pub use errors::{ApiError, MAX_BODY_BYTES, problem};
+pub use consistency::{ConsistencyToken, NotAToken};
+pub use errors::{ApiError, FieldErrorSchema, MAX_BODY_BYTES, Problem, problem};
 pub use extract::{JsonBody, JsonWithBytes, parse_json};
 pub use ops::{ReadinessCheck, finish_router, ops_router};
 pub use serve::{

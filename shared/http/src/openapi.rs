@@ -1,0 +1,140 @@
+//! What every API's OpenAPI document is built with: the problem answers,
+//! `Retry-After`, the fix-up of utoipa's links, and serving the document.
+
+use axum::{
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use utoipa::{
+    ToSchema,
+    openapi::{
+        ContentBuilder, Ref, ResponseBuilder,
+        header::{Header, HeaderBuilder},
+        schema::{ObjectBuilder, Type},
+    },
+};
+
+use crate::Problem;
+
+/// An answer with a [`Problem`] body.
+pub fn problem_response(description: &str) -> ResponseBuilder {
+    ResponseBuilder::new().description(description).content(
+        "application/problem+json",
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name(Problem::name())))
+            .build(),
+    )
+}
+
+/// The `Retry-After` header (whole seconds), with `when` said after.
+pub fn retry_after(when: &str) -> Header {
+    HeaderBuilder::new()
+        .schema(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1)),
+        )
+        .description(Some(
+            format!("Seconds to wait before trying again. {when}")
+                .trim_end()
+                .to_owned(),
+        ))
+        .build()
+}
+
+/// utoipa 5.5 writes a link's `operationId` as `operation_id` (and so on):
+/// renames them in a response of the document.
+pub fn camel_case_links(response: &mut serde_json::Value) {
+    let links = response
+        .get_mut("links")
+        .and_then(|l| l.as_object_mut())
+        .into_iter()
+        .flat_map(|links| links.values_mut())
+        .filter_map(|link| link.as_object_mut());
+    for link in links {
+        for (snake, camel) in [
+            ("operation_id", "operationId"),
+            ("operation_ref", "operationRef"),
+            ("request_body", "requestBody"),
+        ] {
+            if let Some(value) = link.remove(snake) {
+                link.insert(camel.into(), value);
+            }
+        }
+    }
+}
+
+// The schema of `flow_domain::ThreadType` (the domain has no OpenAPI
+// dependency; a test checks that the two agree).
+/// The kind of a thread.
+#[derive(ToSchema)]
+#[schema(as = ThreadType, rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(dead_code)]
+pub enum ThreadTypeSchema {
+    Problem,
+    Solution,
+    Comment,
+}
+
+/// Every `$ref` in a document (for a test that each one resolves).
+pub fn references(value: &serde_json::Value) -> Vec<String> {
+    let mut found = Vec::new();
+    collect_references(value, &mut found);
+    found
+}
+
+fn collect_references(value: &serde_json::Value, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map {
+                match (key.as_str(), v) {
+                    ("$ref", serde_json::Value::String(r)) => found.push(r.clone()),
+                    _ => collect_references(v, found),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| collect_references(i, found)),
+        _ => {}
+    }
+}
+
+/// Answers `GET /openapi.json` with `document`.
+pub fn serve(document: &'static str) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        document,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::PartialSchema;
+
+    use super::*;
+
+    #[test]
+    fn the_thread_type_schema_names_what_the_domain_writes() {
+        let schema = serde_json::to_value(ThreadTypeSchema::schema()).expect("JSON");
+        let documented: Vec<String> =
+            serde_json::from_value(schema["enum"].clone()).expect("an enum");
+        let written: Vec<String> = [
+            flow_domain::ThreadType::Problem,
+            flow_domain::ThreadType::Solution,
+            flow_domain::ThreadType::Comment,
+        ]
+        .iter()
+        .map(|t| {
+            serde_json::to_value(t)
+                .expect("JSON")
+                .as_str()
+                .expect("a string")
+                .to_owned()
+        })
+        .collect();
+        assert_eq!(documented, written);
+    }
+}

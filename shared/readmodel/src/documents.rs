@@ -1,0 +1,217 @@
+//! The documents of the read model and the names of their fields.
+
+pub use flow_domain::{ModerationStatus, ThreadType};
+use serde::{Deserialize, Serialize};
+
+/// The names of the fields the queries and indexes name, as the document
+/// types below write them (a test checks that they do).
+pub mod field {
+    /// Every document's key.
+    pub const ID: &str = "_id";
+    /// The stream sequence of the last event that changed a document.
+    pub const SEQ: &str = "seq";
+    /// The stream sequence that created a project or thread.
+    pub const CREATED_SEQ: &str = "created_seq";
+    /// `up_vote - down_vote` of a thread, or its sum over a project's threads.
+    pub const SCORE: &str = "score";
+    pub const LAST_ACTIVITY_SEQ: &str = "last_activity_seq";
+    pub const TAGS: &str = "tags";
+    pub const SEARCH_PREFIXES: &str = "search_prefixes";
+    pub const PROJECT_ID: &str = "project_id";
+    pub const PARENT_THREAD_ID: &str = "parent_thread_id";
+    pub const THREAD_TYPE: &str = "thread_type";
+    pub const STATUS: &str = "status";
+    pub const TAG: &str = "tag";
+    pub const PROJECT_COUNT: &str = "project_count";
+    /// Of the position document in [`PROJECTOR_STATE`](crate::PROJECTOR_STATE).
+    pub const POSITION: &str = "position";
+    /// Of the active-generation document in [`PROJECTOR_STATE`](crate::PROJECTOR_STATE).
+    pub const GENERATION: &str = "generation";
+}
+
+/// A project as listed and shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectDoc {
+    #[serde(rename = "_id")]
+    pub project_id: String,
+    pub project_name: String,
+    pub tagline: String,
+    pub tags: Vec<String>,
+    pub proposer: String,
+    pub created_at: String,
+    /// The stream sequence of the proposal: the stable key of `sort=new`.
+    pub created_seq: i64,
+    pub thread_count: i64,
+    pub problem_count: i64,
+    pub solution_count: i64,
+    /// The sum over the project's threads (replies included) of
+    /// `up_vote - down_vote`: the key of `sort=top`. Absent (0) in documents
+    /// projected before it existed.
+    #[serde(default)]
+    pub score: i64,
+    /// The stream sequence of the latest activity: the proposal, or a thread
+    /// of the project started, edited or voted on. The key of `sort=active`.
+    #[serde(default)]
+    pub last_activity_seq: i64,
+    /// When that activity happened (RFC 3339).
+    #[serde(default)]
+    pub last_activity_at: Option<String>,
+    pub seq: i64,
+}
+
+/// How many projects carry a tag. Kept at zero when the last project drops
+/// it, so that every later change still finds the document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagDoc {
+    /// The tag.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// The tag again, as a plain field: the local server cannot index `_id`
+    /// in a compound index, and `GET /tags` sorts ties by name.
+    pub tag: String,
+    pub project_count: i64,
+    pub seq: i64,
+}
+
+/// A thread as listed and shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadDoc {
+    #[serde(rename = "_id")]
+    pub thread_id: String,
+    pub project_id: String,
+    pub parent_thread_id: Option<String>,
+    pub thread_type: ThreadType,
+    pub message: String,
+    pub up_vote: i64,
+    pub down_vote: i64,
+    /// `up_vote - down_vote`: the key of `sort=top`.
+    pub score: i64,
+    pub reply_count: i64,
+    pub status: ModerationStatus,
+    pub author: String,
+    pub created_at: String,
+    pub edited_at: Option<String>,
+    pub created_seq: i64,
+    pub seq: i64,
+}
+
+/// The projector's durable position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PositionDoc {
+    pub position: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys<T: Serialize>(document: &T) -> Vec<String> {
+        mongodb::bson::to_document(document)
+            .expect("BSON")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn the_field_names_are_the_documents() {
+        let project = ProjectDoc {
+            project_id: "p".into(),
+            project_name: "n".into(),
+            tagline: "t".into(),
+            tags: vec![],
+            proposer: "u".into(),
+            created_at: "c".into(),
+            created_seq: 1,
+            thread_count: 0,
+            problem_count: 0,
+            solution_count: 0,
+            score: 0,
+            last_activity_seq: 1,
+            last_activity_at: None,
+            seq: 1,
+        };
+        let thread = ThreadDoc {
+            thread_id: "t".into(),
+            project_id: "p".into(),
+            parent_thread_id: None,
+            thread_type: ThreadType::Problem,
+            message: "m".into(),
+            up_vote: 0,
+            down_vote: 0,
+            score: 0,
+            reply_count: 0,
+            status: ModerationStatus::Pending,
+            author: "u".into(),
+            created_at: "c".into(),
+            edited_at: None,
+            created_seq: 1,
+            seq: 1,
+        };
+        let tag = TagDoc {
+            id: "x".into(),
+            tag: "x".into(),
+            project_count: 1,
+            seq: 1,
+        };
+        let (project, thread, tag) = (keys(&project), keys(&thread), keys(&tag));
+        for name in [field::ID, field::SEQ, field::CREATED_SEQ, field::SCORE] {
+            assert!(
+                project.contains(&name.into()) && thread.contains(&name.into()),
+                "{name}"
+            );
+        }
+        for name in [field::LAST_ACTIVITY_SEQ, field::TAGS] {
+            assert!(project.contains(&name.into()), "{name}");
+        }
+        for name in [
+            field::PROJECT_ID,
+            field::PARENT_THREAD_ID,
+            field::THREAD_TYPE,
+            field::STATUS,
+        ] {
+            assert!(thread.contains(&name.into()), "{name}");
+        }
+        for name in [field::ID, field::TAG, field::PROJECT_COUNT] {
+            assert!(tag.contains(&name.into()), "{name}");
+        }
+        let position = keys(&PositionDoc { position: 1 });
+        assert_eq!(position, [field::POSITION]);
+    }
+
+    #[test]
+    fn status_and_type_are_stored_as_before() {
+        let stored = |status: ModerationStatus, kind: ThreadType| {
+            let d = mongodb::bson::to_document(&ThreadDoc {
+                thread_id: "t".into(),
+                project_id: "p".into(),
+                parent_thread_id: None,
+                thread_type: kind,
+                message: "m".into(),
+                up_vote: 0,
+                down_vote: 0,
+                score: 0,
+                reply_count: 0,
+                status,
+                author: "u".into(),
+                created_at: "c".into(),
+                edited_at: None,
+                created_seq: 1,
+                seq: 1,
+            })
+            .expect("BSON");
+            (
+                d.get_str(field::STATUS).expect("status").to_owned(),
+                d.get_str(field::THREAD_TYPE).expect("type").to_owned(),
+            )
+        };
+        assert_eq!(
+            stored(ModerationStatus::Rejected, ThreadType::Solution),
+            ("rejected".to_owned(), "SOLUTION".to_owned())
+        );
+        assert_eq!(
+            stored(ModerationStatus::Pending, ThreadType::Comment),
+            ("pending".to_owned(), "COMMENT".to_owned())
+        );
+    }
+}
