@@ -6,6 +6,7 @@ pub mod idempotency;
 pub mod moderator;
 pub mod routes;
 pub mod store;
+pub mod write;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 

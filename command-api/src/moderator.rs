@@ -6,15 +6,14 @@
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
+use flow_domain::Aggregate;
 use flow_domain::events::{Envelope, Event};
-use flow_domain::{
-    ModerationStatus,
-    thread::{self, BannedWords, Thread},
-};
+use flow_domain::thread::{self, BannedWords, Thread};
 use futures::StreamExt;
 use tokio::sync::watch;
 
 use crate::store::{EventStore, Pending, StoreError};
+use crate::write;
 
 pub const ACTOR: &str = "system:moderator";
 
@@ -104,37 +103,20 @@ async fn decide(
         .info()
         .map(|info| info.stream_sequence)
         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-    let state = match envelope.event {
-        Event::ThreadStarted {
-            thread_id,
-            project_id,
-            message,
-            author,
-            ..
-        } => Thread {
-            id: thread_id,
-            project_id,
-            author,
-            message,
-            status: ModerationStatus::Pending,
-        },
-        Event::ThreadEdited {
-            thread_id,
-            project_id,
-            message,
-        } => Thread {
-            id: thread_id,
-            project_id,
-            // Not needed for the decision.
-            author: flow_domain::UserId::parse(ACTOR).map_err(StoreError::Unavailable)?,
-            message,
-            status: ModerationStatus::Pending,
-        },
+    // The thread as this event left it, by the same aggregate code as every
+    // write: a start is the thread's first event; an edit follows it.
+    let before = match &envelope.event {
+        Event::ThreadStarted { .. } => None,
+        Event::ThreadEdited { thread_id, .. } => {
+            write::first::<Thread>(store, &store.subjects().thread(*thread_id)).await?
+        }
         _ => return Ok(()),
     };
-    let Some(decision) = thread::auto_moderate(&state, banned) else {
+    let thread = Thread::apply(before, &envelope.event);
+    let Some(decision) = thread.and_then(|thread| thread::auto_moderate(&thread, banned)) else {
         return Ok(());
     };
+    // Only if the thread has not changed since this event.
     match store
         .append(&[Pending::new(decision, ACTOR, Some(sequence))])
         .await

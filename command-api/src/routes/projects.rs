@@ -15,11 +15,11 @@ use flow_http::auth::Authenticated;
 use flow_http::{ApiError, JsonBody, JsonWithBytes};
 use serde_json::json;
 
-use super::{Attempt, Written, idempotent, openapi, path_id, with_retries};
+use super::schema;
 use crate::{
     AppState,
     idempotency::Keyed,
-    store::{Pending, StoreError},
+    write::{Load, OnClash, Request, Write, Written, execute, idempotent, path_id},
 };
 
 pub fn router() -> Router<AppState> {
@@ -33,17 +33,17 @@ pub fn router() -> Router<AppState> {
     post,
     path = "/projects/propose",
     tag = "projects",
-    params(openapi::IdempotencyKey),
-    request_body = openapi::ProposeBody,
+    params(schema::IdempotencyKey),
+    request_body = schema::ProposeBody,
     responses(
-        openapi::KeyedWriteRefusals,
-        (status = 201, description = "Stored: the name claim, the project and its threads, all or nothing. A repeat with the same `Idempotency-Key` gets this answer again.", body = openapi::Proposed, headers(("Consistency-Token" = openapi::ConsistencyToken, description = "The body's `consistency_token`.")),
+        schema::KeyedWriteRefusals,
+        (status = 201, description = "Stored: the name claim, the project and its threads, all or nothing. A repeat with the same `Idempotency-Key` gets this answer again.", body = schema::Proposed, headers(("Consistency-Token" = schema::ConsistencyToken, description = "The body's `consistency_token`.")),
             links(
                 ("ChangeTags" = (operation_id = "change_tags", parameters(("project_id" = "$response.body#/project_id")), description = "The proposer changes the project's tags.")),
                 ("StartThread" = (operation_id = "start_thread", parameters(("project_id" = "$response.body#/project_id")), description = "A thread on the project.")),
             )
         ),
-        (status = 409, description = "The name is taken (ignoring case); or a request with this `Idempotency-Key` is still in progress (`/problems/in-progress`, with `Retry-After`).", body = openapi::Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before repeating the request (in progress only)."))),
+        (status = 409, description = "The name is taken (ignoring case); or a request with this `Idempotency-Key` is still in progress (`/problems/in-progress`, with `Retry-After`).", body = schema::Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before repeating the request (in progress only)."))),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -54,39 +54,43 @@ pub(crate) async fn propose(
     body: JsonWithBytes<ProposeProjectRequest>,
 ) -> Result<Response, ApiError> {
     let cmd = ProposeProject::parse(body.value)?;
+    // Every subject of a proposal is new: the name claim's above all, so a
+    // taken name refuses the whole batch.
+    let write = Write::<Project> {
+        on_clash: OnClash::Refuse(
+            "a project with this name already exists (names are compared ignoring case)",
+        ),
+        ..Write::new(
+            state.store.subjects().name(&cmd.project_name.unique_key()),
+            Load::New,
+            &actor,
+        )
+    };
     let (state, actor) = (&state, &actor);
-    idempotent(
-        &state.idempotency,
+    let request = Request {
         actor,
-        &headers,
-        "POST /projects/propose",
-        &body.bytes,
-        |keyed| async move {
-            let keyed = keyed.as_ref();
-            let project_id = keyed.map_or_else(ProjectId::new, Keyed::project_id);
+        headers: &headers,
+        route: "POST /projects/propose",
+        body: &body.bytes,
+    };
+    idempotent(&state.idempotency, request, |keyed| async move {
+        let keyed = keyed.as_ref();
+        let project_id = keyed.map_or_else(ProjectId::new, Keyed::project_id);
+        let decide = |_: &Option<Project>| {
             let mut started = 0;
             let thread_id = || {
                 started += 1;
                 keyed.map_or_else(ThreadId::new, |k| k.thread_id(started))
             };
-            // Every subject of a proposal is new: the name claim's above all, so a
-            // taken name refuses the whole batch.
-            let events = project::propose(cmd, actor, project_id, thread_id);
-            let pending = Pending::all(events, actor.user_id.as_str(), Some(0), keyed);
-            match state.store.append_keyed(&pending, keyed).await {
-                Ok(seq) => Written::new(
-                    StatusCode::CREATED,
-                    json!({ "project_id": project_id }),
-                    seq,
-                ),
-                Err(StoreError::Clash) => Err(ApiError::Conflict(
-                    "a project with this name already exists (names are compared ignoring case)"
-                        .into(),
-                )),
-                Err(other) => Err(other.into()),
-            }
-        },
-    )
+            Ok(project::propose(cmd.clone(), actor, project_id, thread_id))
+        };
+        let (_, seq) = execute(&state.store, &write, keyed, decide).await?;
+        Written::new(
+            StatusCode::CREATED,
+            json!({ "project_id": project_id }),
+            seq,
+        )
+    })
     .await
 }
 
@@ -96,14 +100,14 @@ pub(crate) async fn propose(
     path = "/projects/{project_id}/tags",
     tag = "projects",
     params(("project_id" = String, Path, format = "uuid", description = "The project; an unknown or malformed id is 404.")),
-    request_body = openapi::ChangeTagsBody,
+    request_body = schema::ChangeTagsBody,
     responses(
-        openapi::WriteRefusals,
-        (status = 200, description = "The project's tags now.", body = openapi::TagsChanged, headers(("Consistency-Token" = openapi::ConsistencyToken, description = "The body's `consistency_token`."))),
-        (status = 403, description = "Only the proposer may change a project's tags.", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such project.", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The project changed concurrently too often; try again.", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Field rules broken, each bad field named in `errors`: neither `add` nor `remove`, a bad tag, or more than 10 tags.", body = openapi::Problem, content_type = "application/problem+json"),
+        schema::WriteRefusals,
+        (status = 200, description = "The project's tags now.", body = schema::TagsChanged, headers(("Consistency-Token" = schema::ConsistencyToken, description = "The body's `consistency_token`."))),
+        (status = 403, description = "Only the proposer may change a project's tags.", body = schema::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project.", body = schema::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The project changed concurrently too often; try again.", body = schema::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field rules broken, each bad field named in `errors`: neither `add` nor `remove`, a bad tag, or more than 10 tags.", body = schema::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(project_id = %project_id))]
@@ -116,22 +120,14 @@ pub(crate) async fn change_tags(
     let project_id = path_id(&project_id, "project", ProjectId::parse)?;
     let cmd = ChangeTags::parse(body)?;
     let subject = state.store.subjects().project(project_id);
-    with_retries(|| async {
-        let (project, version) = state.store.load(&subject, None, Project::apply).await?;
-        let (tags, events) = project::change_tags(project.as_ref(), &actor, &cmd)?;
-        let seq = match events.as_slice() {
-            [] => version,
-            _ => {
-                let pending = Pending::all(events, actor.user_id.as_str(), Some(version), None);
-                state.store.append(&pending).await?
-            }
-        };
-        Written::new(
-            StatusCode::OK,
-            json!({ "project_id": project_id, "tags": tags }),
-            seq,
-        )
-        .map_err(Attempt::Api)
-    })
-    .await
+    let write = Write::<Project>::new(subject, Load::Fold, &actor);
+    let decide =
+        |project: &Option<Project>| Ok(project::change_tags(project.as_ref(), &actor, &cmd)?.1);
+    let (project, seq) = execute(&state.store, &write, None, decide).await?;
+    let tags = project.map(|p| p.tags).unwrap_or_default();
+    Written::new(
+        StatusCode::OK,
+        json!({ "project_id": project_id, "tags": tags }),
+        seq,
+    )
 }

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{Direction, ModerationStatus, ProjectId, Tag, ThreadId, ThreadType, UserId};
+pub use crate::model::digest_key;
+use crate::model::{Direction, ModerationStatus, ProjectId, Tag, ThreadId, ThreadType, UserId};
 
 /// The schema version written into every new envelope.
 pub const SCHEMA_VERSION: u16 = 1;
@@ -189,15 +190,6 @@ impl Subjects {
     pub fn position(&self) -> String {
         format!("{}.projector.position", self.prefix)
     }
-}
-
-/// A subject-safe key for arbitrary text: the first 128 bits of its SHA-256, in hex.
-pub fn digest_key(text: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    digest.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[cfg(test)]

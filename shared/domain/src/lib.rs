@@ -2,6 +2,7 @@
 //! against the current state of their aggregate, and turned into events. No
 //! I/O: the services load and store what this crate decides.
 
+mod aggregate;
 pub mod events;
 mod model;
 pub mod project;
@@ -9,6 +10,7 @@ mod text;
 pub mod thread;
 pub mod vote;
 
+pub use aggregate::Aggregate;
 pub use model::*;
 
 use serde::Serialize;

@@ -3,7 +3,8 @@
 use serde::Deserialize;
 
 use super::{
-    Actor, DomainError, Errors, Message, ModerationStatus, ProjectId, ThreadId, ThreadType, UserId,
+    Actor, Aggregate, DomainError, Errors, Message, ModerationStatus, ProjectId, ThreadId,
+    ThreadType, UserId,
 };
 use crate::events::Event;
 use crate::project::Project;
@@ -132,8 +133,10 @@ pub struct Thread {
     pub status: ModerationStatus,
 }
 
-impl Thread {
-    pub fn apply(state: Option<Self>, event: &Event) -> Option<Self> {
+impl Aggregate for Thread {
+    type State = Option<Self>;
+
+    fn apply(state: Option<Self>, event: &Event) -> Option<Self> {
         match event {
             Event::ThreadStarted {
                 thread_id,
@@ -290,219 +293,4 @@ pub fn auto_moderate(state: &Thread, banned: &BannedWords) -> Option<Event> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::Tag;
-
-    fn user(id: &str) -> Actor {
-        Actor::new(UserId::parse(id).expect("valid"))
-    }
-
-    fn moderator(id: &str) -> Actor {
-        Actor {
-            roles: vec!["moderator".into()],
-            ..user(id)
-        }
-    }
-
-    fn project(proposer: &str) -> Project {
-        Project {
-            id: ProjectId::new(),
-            proposer: UserId::parse(proposer).expect("valid"),
-            tags: vec![Tag::parse("t").expect("valid")],
-        }
-    }
-
-    fn started(project: &Project, author: &str, message: &str) -> Thread {
-        let cmd = StartThread::parse(StartThreadRequest {
-            thread_type: Some("COMMENT".into()),
-            message: Some(message.into()),
-            parent_thread_id: None,
-        })
-        .expect("valid");
-        let events =
-            start(Some(project), None, &user(author), cmd, ThreadId::new()).expect("starts");
-        events
-            .iter()
-            .fold(None, Thread::apply)
-            .expect("thread exists")
-    }
-
-    #[test]
-    fn start_thread_validates_every_field() {
-        let err = StartThread::parse(StartThreadRequest {
-            thread_type: Some("IDEA".into()),
-            message: Some(" ".into()),
-            parent_thread_id: Some("not-a-uuid".into()),
-        })
-        .expect_err("invalid");
-        let DomainError::Validation(errors) = err else {
-            panic!("validation expected")
-        };
-        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["thread_type", "message", "parent_thread_id"]);
-        assert!(StartThread::parse(StartThreadRequest::default()).is_err());
-        assert!(
-            StartThread::parse(StartThreadRequest {
-                thread_type: Some("SOLUTION".into()),
-                message: Some("m".repeat(10_000)),
-                parent_thread_id: None,
-            })
-            .is_ok()
-        );
-    }
-
-    #[test]
-    fn messages_keep_their_lines_and_refuse_unreadable_text() {
-        let p = project("bob");
-        let thread = started(&p, "alice", "line1\r\nline2\tx");
-        assert_eq!(thread.message, "line1\nline2\tx");
-        for raw in ["\u{0007}bell", "\u{200B}\u{200B}", "evil\u{202E}txt.exe"] {
-            let err = StartThread::parse(StartThreadRequest {
-                thread_type: Some("COMMENT".into()),
-                message: Some(raw.into()),
-                parent_thread_id: None,
-            })
-            .expect_err("refused");
-            assert!(
-                matches!(err, DomainError::Validation(ref e) if e[0].field == "message"),
-                "{raw:?}: {err:?}"
-            );
-            let edit = EditThreadRequest {
-                message: Some(raw.into()),
-            };
-            assert!(edit.parse().is_err(), "{raw:?}");
-        }
-    }
-
-    #[test]
-    fn new_threads_start_pending_on_an_existing_project() {
-        let p = project("bob");
-        let thread = started(&p, "alice", "hello");
-        assert_eq!(thread.status, ModerationStatus::Pending);
-        assert_eq!(thread.project_id, p.id);
-        let cmd = StartThread {
-            thread_type: ThreadType::Comment,
-            message: Message::parse("x").expect("valid"),
-            parent_thread_id: None,
-        };
-        assert_eq!(
-            start(None, None, &user("a"), cmd, ThreadId::new()),
-            Err(DomainError::NotFound("project"))
-        );
-    }
-
-    #[test]
-    fn a_reply_must_name_a_thread_of_the_same_project() {
-        let p = project("bob");
-        let other = project("carol");
-        let parent = started(&p, "alice", "parent");
-        let foreign = started(&other, "alice", "elsewhere");
-        let reply = |parent_id| StartThread {
-            thread_type: ThreadType::Comment,
-            message: Message::parse("reply").expect("valid"),
-            parent_thread_id: Some(parent_id),
-        };
-        assert!(
-            start(
-                Some(&p),
-                Some(&parent),
-                &user("dan"),
-                reply(parent.id),
-                ThreadId::new()
-            )
-            .is_ok()
-        );
-        for (loaded, id) in [(Some(&foreign), foreign.id), (None, ThreadId::new())] {
-            let err = start(Some(&p), loaded, &user("dan"), reply(id), ThreadId::new())
-                .expect_err("refused");
-            assert!(
-                matches!(err, DomainError::Validation(ref e) if e[0].field == "parent_thread_id")
-            );
-        }
-    }
-
-    #[test]
-    fn only_the_author_edits_and_an_edit_goes_back_to_pending() {
-        let p = project("bob");
-        let mut thread = started(&p, "alice", "first");
-        thread.status = ModerationStatus::Approved;
-        let msg = || Message::parse("second").expect("valid");
-        assert_eq!(
-            edit(Some(&thread), &user("mallory"), msg()),
-            Err(DomainError::Forbidden("only the author may edit a thread"))
-        );
-        let events = edit(Some(&thread), &user("alice"), msg()).expect("author edits");
-        let after = Thread::apply(Some(thread), &events[0]).expect("exists");
-        assert_eq!(after.message, "second");
-        assert_eq!(after.status, ModerationStatus::Pending);
-        assert_eq!(
-            edit(None, &user("alice"), msg()),
-            Err(DomainError::NotFound("thread"))
-        );
-    }
-
-    #[test]
-    fn banned_words_match_whole_words_in_any_case() {
-        let banned = BannedWords::default();
-        assert_eq!(banned.find("Stop TERRORISM now"), Some("terrorism"));
-        assert_eq!(banned.find("racism."), Some("racism"));
-        assert_eq!(banned.find("antiracism is fine"), None);
-        assert_eq!(banned.find("terrorismo"), None);
-        let custom = BannedWords::new([" Spam ", ""]);
-        assert_eq!(custom.find("no SPAM please"), Some("spam"));
-    }
-
-    #[test]
-    fn the_automatic_moderator_decides_pending_threads_once() {
-        let p = project("bob");
-        let banned = BannedWords::default();
-        let clean = started(&p, "alice", "drums");
-        let event = auto_moderate(&clean, &banned).expect("decides");
-        let approved = Thread::apply(Some(clean), &event).expect("exists");
-        assert_eq!(approved.status, ModerationStatus::Approved);
-        assert_eq!(auto_moderate(&approved, &banned), None);
-
-        let bad = started(&p, "alice", "I love racism");
-        let event = auto_moderate(&bad, &banned).expect("decides");
-        assert!(matches!(
-            event,
-            Event::ThreadModerated {
-                status: ModerationStatus::Rejected,
-                moderator: None,
-                ..
-            }
-        ));
-    }
-
-    #[test]
-    fn only_moderators_override() {
-        let p = project("bob");
-        let thread = started(&p, "alice", "I love racism");
-        let decision = || {
-            ModerateRequest {
-                status: Some("approved".into()),
-                reason: Some(" fine in context ".into()),
-            }
-            .parse()
-            .expect("valid")
-        };
-        assert!(matches!(
-            moderate(Some(&thread), &user("alice"), decision()),
-            Err(DomainError::Forbidden(_))
-        ));
-        let events = moderate(Some(&thread), &moderator("mod"), decision()).expect("overrides");
-        assert!(
-            matches!(&events[0], Event::ThreadModerated { status: ModerationStatus::Approved, reason: Some(r), .. } if r == "fine in context")
-        );
-        assert!(
-            ModerateRequest {
-                status: Some("pending".into()),
-                reason: None
-            }
-            .parse()
-            .is_err()
-        );
-        assert!(ModerateRequest::default().parse().is_err());
-    }
-}
+mod tests;

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{Actor, Direction, DomainError, Errors};
+use super::{Actor, Aggregate, Direction, DomainError, Errors};
 use crate::events::Event;
 use crate::thread::Thread;
 
@@ -27,11 +27,19 @@ impl VoteRequest {
     }
 }
 
-/// The current vote of one user on one thread.
-pub fn apply(state: Direction, event: &Event) -> Direction {
-    match event {
-        Event::VoteCast { direction, .. } => *direction,
-        _ => state,
+/// The vote aggregate: one user's vote on one thread, its direction
+/// (`Direction::None` before the first vote).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Vote;
+
+impl Aggregate for Vote {
+    type State = Direction;
+
+    fn apply(state: Direction, event: &Event) -> Direction {
+        match event {
+            Event::VoteCast { direction, .. } => *direction,
+            _ => state,
+        }
     }
 }
 
@@ -90,7 +98,7 @@ mod tests {
                     up += nu - pu;
                     down += nd - pd;
                 }
-                state = apply(state, &e);
+                state = Vote::apply(state, &e);
                 events += 1;
             }
         }
