@@ -15,6 +15,16 @@ fn popee() -> ProposeProjectRequest {
     }
 }
 
+/// The tags of a valid proposal, as text.
+fn proposed_tags(req: ProposeProjectRequest) -> Vec<String> {
+    ProposeProject::parse(req)
+        .expect("valid")
+        .tags
+        .into_iter()
+        .map(String::from)
+        .collect()
+}
+
 fn alice() -> Actor {
     Actor::new(UserId::parse("alice").expect("valid"))
 }
@@ -119,12 +129,7 @@ fn at_least_one_problem_and_one_solution() {
 fn tags_are_trimmed_lowercased_deduplicated_and_bounded() {
     let mut req = popee();
     req.tags = strings(&[" Clown ", "clown", "CIRCUS", "circus "]);
-    let tags: Vec<String> = ProposeProject::parse(req)
-        .expect("valid")
-        .tags
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let tags = proposed_tags(req);
     assert_eq!(tags, ["clown", "circus"]);
 
     let mut req = popee();
@@ -273,12 +278,7 @@ fn tags_written_in_another_form_are_the_same_tag() {
         "rock\t\u{00A0}pop",
         "Rock Pop",
     ]);
-    let tags: Vec<String> = ProposeProject::parse(req)
-        .expect("valid")
-        .tags
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let tags = proposed_tags(req);
     assert_eq!(tags, ["café", "rock pop"]);
 
     let state = proposed("alice", &["cafe\u{301}"]);
