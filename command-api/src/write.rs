@@ -228,18 +228,12 @@ pub struct Written {
     pub body: serde_json::Value,
 }
 
-pub const CONSISTENCY_TOKEN: &str = "consistency-token";
-
-/// The opaque token of a write stored at stream sequence `seq`.
-pub fn consistency_token(seq: u64) -> String {
-    format!("s{seq}")
-}
-
 impl Written {
     pub fn new<T: Serialize>(status: StatusCode, body: T, seq: u64) -> Result<Self, ApiError> {
         let mut body = serde_json::to_value(body).map_err(anyhow::Error::from)?;
         if let serde_json::Value::Object(map) = &mut body {
-            map.insert("consistency_token".into(), consistency_token(seq).into());
+            let token = flow_http::ConsistencyToken(seq).to_string();
+            map.insert("consistency_token".into(), token.into());
         }
         Ok(Self { status, body })
     }
@@ -247,7 +241,7 @@ impl Written {
     fn headers(&self) -> Vec<(&'static str, String)> {
         let mut headers = Vec::new();
         if let Some(token) = self.body.get("consistency_token").and_then(|t| t.as_str()) {
-            headers.push((CONSISTENCY_TOKEN, token.to_owned()));
+            headers.push((flow_http::ConsistencyToken::HEADER, token.to_owned()));
         }
         headers
     }

@@ -114,7 +114,7 @@ fn complete(doc: &mut serde_json::Value) {
             continue;
         };
         for (status, response) in responses.iter_mut() {
-            camel_case_links(response);
+            flow_http::openapi::camel_case_links(response);
             let Some(headers) = response.get_mut("headers").and_then(|h| h.as_object_mut()) else {
                 continue;
             };
@@ -124,27 +124,6 @@ fn complete(doc: &mut serde_json::Value) {
                 {
                     header.insert("required".into(), true.into());
                 }
-            }
-        }
-    }
-}
-
-/// utoipa 5.5 writes a link's `operationId` as `operation_id` (and so on).
-fn camel_case_links(response: &mut serde_json::Value) {
-    let links = response
-        .get_mut("links")
-        .and_then(|l| l.as_object_mut())
-        .into_iter()
-        .flat_map(|links| links.values_mut())
-        .filter_map(|link| link.as_object_mut());
-    for link in links {
-        for (snake, camel) in [
-            ("operation_id", "operationId"),
-            ("operation_ref", "operationRef"),
-            ("request_body", "requestBody"),
-        ] {
-            if let Some(value) = link.remove(snake) {
-                link.insert(camel.into(), value);
             }
         }
     }

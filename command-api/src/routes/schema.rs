@@ -331,22 +331,7 @@ fn problem(description: &str) -> ResponseBuilder {
 }
 
 fn retry_after() -> utoipa::openapi::header::Header {
-    retry_after_when("")
-}
-
-fn retry_after_when(when: &str) -> utoipa::openapi::header::Header {
-    HeaderBuilder::new()
-        .schema(
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .minimum(Some(1)),
-        )
-        .description(Some(
-            format!("Seconds to wait before trying again. {when}")
-                .trim_end()
-                .to_owned(),
-        ))
-        .build()
+    flow_http::openapi::retry_after("")
 }
 
 fn write_refusals(
