@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use flow_readmodel::field;
 use mongodb::bson::{Bson, Document};
 
 use crate::projection::Write;
@@ -20,7 +21,7 @@ const OPERATORS: [&str; 3] = ["$inc", "$max", "$set"];
 /// and `$set`.
 fn guarded(write: &Write) -> bool {
     !write.upsert
-        && write.filter.contains_key("seq")
+        && write.filter.contains_key(field::SEQ)
         && write.update.keys().all(|k| OPERATORS.contains(&k.as_str()))
 }
 
@@ -103,7 +104,7 @@ pub struct Coalescer {
 
 impl Coalescer {
     pub fn push(&mut self, write: Write) {
-        let Some(id) = write.filter.get("_id").map(Bson::to_string) else {
+        let Some(id) = write.filter.get(field::ID).map(Bson::to_string) else {
             self.out.push(write);
             return;
         };

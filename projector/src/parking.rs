@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use flow_readmodel::{PARKED, PROJECTS, ReadModel, THREADS};
+use flow_readmodel::{PARKED, PROJECTS, ReadModel, THREADS, field};
 use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
 
@@ -15,7 +15,7 @@ use crate::projection::Write;
 
 /// A document a write touches: `collection/_id`.
 pub fn doc_key(write: &Write) -> Option<String> {
-    match write.filter.get("_id") {
+    match write.filter.get(field::ID) {
         Some(Bson::String(id)) => Some(format!("{}/{id}", write.collection)),
         _ => None,
     }
@@ -28,7 +28,7 @@ pub fn is_ordered(write: &Write) -> bool {
         || write
             .update
             .get_document("$set")
-            .map(|set| set.keys().any(|k| k != "seq"))
+            .map(|set| set.keys().any(|k| k != field::SEQ))
             .unwrap_or(false)
         || write
             .update
@@ -63,7 +63,7 @@ pub struct ParkedEvent {
 impl ParkedEvent {
     pub fn to_document(&self) -> Document {
         doc! {
-            "_id": self.seq as i64,
+            field::ID: self.seq as i64,
             "subject": &self.subject,
             "error": &self.error,
             "behind": self.behind.map(|b| Bson::Int64(b as i64)).unwrap_or(Bson::Null),
@@ -76,7 +76,7 @@ impl ParkedEvent {
 
     fn from_document(doc: &Document) -> Option<Self> {
         Some(Self {
-            seq: doc.get("_id").map(flow_readmodel::bson_u64)?,
+            seq: doc.get(field::ID).map(flow_readmodel::bson_u64)?,
             subject: doc.get_str("subject").ok()?.to_owned(),
             error: doc.get_str("error").unwrap_or_default().to_owned(),
             behind: match doc.get("behind") {
@@ -173,7 +173,7 @@ pub async fn list(model: &ReadModel) -> anyhow::Result<Vec<ParkedEvent>> {
         .db
         .collection::<Document>(&model.collection(PARKED))
         .find(doc! {})
-        .sort(doc! {"_id": 1})
+        .sort(doc! {field::ID: 1})
         .await?
         .try_collect()
         .await?;
@@ -188,7 +188,7 @@ pub async fn unpark(model: &ReadModel, seq: u64) -> anyhow::Result<()> {
     model
         .db
         .collection::<Document>(&model.collection(PARKED))
-        .delete_one(doc! {"_id": seq as i64})
+        .delete_one(doc! {field::ID: seq as i64})
         .await?;
     Ok(())
 }
@@ -205,11 +205,11 @@ pub async fn load_blocked(model: &ReadModel) -> anyhow::Result<Blocked> {
 /// A write made to apply regardless of the document's `seq` (a retried parked
 /// event comes after later events), moving `seq` forward only.
 pub fn unguarded(mut write: Write) -> Write {
-    write.filter.remove("seq");
+    write.filter.remove(field::SEQ);
     let mut seq = None;
     let mut emptied = false;
     if let Ok(set) = write.update.get_document_mut("$set") {
-        seq = set.remove("seq");
+        seq = set.remove(field::SEQ);
         emptied = set.is_empty();
     }
     if emptied {
@@ -218,10 +218,10 @@ pub fn unguarded(mut write: Write) -> Write {
     if let Some(seq) = seq {
         match write.update.get_document_mut("$max") {
             Ok(max) => {
-                max.insert("seq", seq);
+                max.insert(field::SEQ, seq);
             }
             Err(_) => {
-                write.update.insert("$max", doc! {"seq": seq});
+                write.update.insert("$max", doc! {field::SEQ: seq});
             }
         }
     }

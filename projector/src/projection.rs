@@ -4,7 +4,7 @@
 
 use flow_domain::events::{Envelope, Event};
 use flow_domain::{Direction, ModerationStatus, ThreadType};
-use flow_readmodel::{PROJECTS, SEARCH_FIELD, TAGS, THREADS, search_prefixes};
+use flow_readmodel::{PROJECTS, SEARCH_FIELD, TAGS, THREADS, field, search_prefixes};
 use mongodb::bson::{Bson, Document, doc};
 use time::format_description::well_known::Rfc3339;
 
@@ -22,15 +22,15 @@ impl Write {
     fn guarded(collection: &'static str, id: String, seq: i64, mut update: Document) -> Self {
         match update.get_document_mut("$set") {
             Ok(set) => {
-                set.insert("seq", seq);
+                set.insert(field::SEQ, seq);
             }
             Err(_) => {
-                update.insert("$set", doc! {"seq": seq});
+                update.insert("$set", doc! {field::SEQ: seq});
             }
         }
         Self {
             collection,
-            filter: doc! {"_id": id, "seq": {"$lt": seq}},
+            filter: doc! {field::ID: id, field::SEQ: {"$lt": seq}},
             update,
             upsert: false,
         }
@@ -40,7 +40,7 @@ impl Write {
     fn create(collection: &'static str, id: String, fields: Document) -> Self {
         Self {
             collection,
-            filter: doc! {"_id": id},
+            filter: doc! {field::ID: id},
             update: doc! {"$setOnInsert": fields},
             upsert: true,
         }
@@ -80,14 +80,14 @@ fn count_tags(writes: &mut Vec<Write>, tags: &[flow_domain::Tag], seq: i64, delt
             writes.push(Write::create(
                 TAGS,
                 tag.as_str().to_owned(),
-                doc! {"tag": tag.as_str(), "project_count": 0_i64, "seq": 0_i64},
+                doc! {field::TAG: tag.as_str(), field::PROJECT_COUNT: 0_i64, field::SEQ: 0_i64},
             ));
         }
         writes.push(Write::guarded(
             TAGS,
             tag.as_str().to_owned(),
             seq,
-            doc! {"$inc": {"project_count": delta}},
+            doc! {"$inc": {field::PROJECT_COUNT: delta}},
         ));
     }
 }
@@ -96,7 +96,7 @@ fn count_tags(writes: &mut Vec<Write>, tags: &[flow_domain::Tag], seq: i64, delt
 /// moves up in `sort=active`. `$max`, so that the order in which such updates
 /// land (a coalesced batch, a retried parked event) does not matter.
 fn activity(envelope: &Envelope, seq: i64) -> Document {
-    doc! {"last_activity_seq": seq, "last_activity_at": timestamp(envelope)}
+    doc! {field::LAST_ACTIVITY_SEQ: seq, field::LAST_ACTIVITY_AT: timestamp(envelope)}
 }
 
 /// A project is created, and counted on each of its tags (for
@@ -116,20 +116,20 @@ fn project_proposed(seq: i64, envelope: &Envelope) -> Vec<Write> {
         PROJECTS,
         project_id.to_string(),
         doc! {
-            "project_name": project_name,
-            "tagline": tagline,
-            "tags": tags(project_tags),
-            "proposer": proposer.as_str(),
-            "created_at": timestamp(envelope),
-            "created_seq": seq,
-            "thread_count": 0_i64,
-            "problem_count": 0_i64,
-            "solution_count": 0_i64,
-            "score": 0_i64,
-            "last_activity_seq": seq,
-            "last_activity_at": timestamp(envelope),
+            field::PROJECT_NAME: project_name,
+            field::TAGLINE: tagline,
+            field::TAGS: tags(project_tags),
+            field::PROPOSER: proposer.as_str(),
+            field::CREATED_AT: timestamp(envelope),
+            field::CREATED_SEQ: seq,
+            field::THREAD_COUNT: 0_i64,
+            field::PROBLEM_COUNT: 0_i64,
+            field::SOLUTION_COUNT: 0_i64,
+            field::SCORE: 0_i64,
+            field::LAST_ACTIVITY_SEQ: seq,
+            field::LAST_ACTIVITY_AT: timestamp(envelope),
             SEARCH_FIELD: search_prefixes(&[project_name, tagline]),
-            "seq": seq,
+            field::SEQ: seq,
         },
     )];
     count_tags(&mut writes, project_tags, seq, 1);
@@ -154,20 +154,20 @@ fn thread_started(seq: i64, envelope: &Envelope) -> Vec<Write> {
         THREADS,
         thread_id.to_string(),
         doc! {
-            "project_id": project_id.to_string(),
-            "parent_thread_id": parent_thread_id.map(|p| Bson::String(p.to_string())).unwrap_or(Bson::Null),
-            "thread_type": thread_type.as_str(),
-            "message": message,
-            "up_vote": 0_i64,
-            "down_vote": 0_i64,
-            "score": 0_i64,
-            "reply_count": 0_i64,
-            "status": ModerationStatus::Pending.as_str(),
-            "author": author.as_str(),
-            "created_at": timestamp(envelope),
-            "edited_at": Bson::Null,
-            "created_seq": seq,
-            "seq": seq,
+            field::PROJECT_ID: project_id.to_string(),
+            field::PARENT_THREAD_ID: parent_thread_id.map(|p| Bson::String(p.to_string())).unwrap_or(Bson::Null),
+            field::THREAD_TYPE: thread_type.as_str(),
+            field::MESSAGE: message,
+            field::UP_VOTE: 0_i64,
+            field::DOWN_VOTE: 0_i64,
+            field::SCORE: 0_i64,
+            field::REPLY_COUNT: 0_i64,
+            field::STATUS: ModerationStatus::Pending.as_str(),
+            field::AUTHOR: author.as_str(),
+            field::CREATED_AT: timestamp(envelope),
+            field::EDITED_AT: Bson::Null,
+            field::CREATED_SEQ: seq,
+            field::SEQ: seq,
         },
     )];
     let (problems, solutions) = match thread_type {
@@ -180,7 +180,7 @@ fn thread_started(seq: i64, envelope: &Envelope) -> Vec<Write> {
         project_id.to_string(),
         seq,
         doc! {
-            "$inc": {"thread_count": 1_i64, "problem_count": problems, "solution_count": solutions},
+            "$inc": {field::THREAD_COUNT: 1_i64, field::PROBLEM_COUNT: problems, field::SOLUTION_COUNT: solutions},
             "$max": activity(envelope, seq),
         },
     ));
@@ -189,7 +189,7 @@ fn thread_started(seq: i64, envelope: &Envelope) -> Vec<Write> {
             THREADS,
             parent.to_string(),
             seq,
-            doc! {"$inc": {"reply_count": 1_i64}},
+            doc! {"$inc": {field::REPLY_COUNT: 1_i64}},
         ));
     }
     writes
@@ -212,7 +212,7 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
                 PROJECTS,
                 project_id.to_string(),
                 seq,
-                doc! {"$set": {"tags": tags(project_tags)}},
+                doc! {"$set": {field::TAGS: tags(project_tags)}},
             )];
             count_tags(&mut writes, added, seq, 1);
             count_tags(&mut writes, removed, seq, -1);
@@ -229,9 +229,9 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
                 thread_id.to_string(),
                 seq,
                 doc! {"$set": {
-                    "message": message,
-                    "edited_at": timestamp(envelope),
-                    "status": ModerationStatus::Pending.as_str(),
+                    field::MESSAGE: message,
+                    field::EDITED_AT: timestamp(envelope),
+                    field::STATUS: ModerationStatus::Pending.as_str(),
                 }},
             ),
             Write::guarded(
@@ -247,7 +247,7 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
             THREADS,
             thread_id.to_string(),
             seq,
-            doc! {"$set": {"status": status.as_str()}},
+            doc! {"$set": {field::STATUS: status.as_str()}},
         )],
         Event::VoteCast {
             thread_id,
@@ -262,13 +262,13 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
                     THREADS,
                     thread_id.to_string(),
                     seq,
-                    doc! {"$inc": {"up_vote": up, "down_vote": down, "score": up - down}},
+                    doc! {"$inc": {field::UP_VOTE: up, field::DOWN_VOTE: down, field::SCORE: up - down}},
                 ),
                 Write::guarded(
                     PROJECTS,
                     project_id.to_string(),
                     seq,
-                    doc! {"$inc": {"score": up - down}, "$max": activity(envelope, seq)},
+                    doc! {"$inc": {field::SCORE: up - down}, "$max": activity(envelope, seq)},
                 ),
             ]
         }

@@ -17,7 +17,7 @@ use std::{
 
 use anyhow::Context as _;
 use async_nats::jetstream;
-use flow_readmodel::{ACTIVE_GENERATION_ID, GENERATION_COLLECTIONS, ReadModel};
+use flow_readmodel::{ACTIVE_GENERATION_ID, GENERATION_COLLECTIONS, ReadModel, field};
 use futures::StreamExt;
 use mongodb::bson::{Document, doc};
 use serde_json::{Value, json};
@@ -108,7 +108,7 @@ async fn drop_generation(model: &ReadModel) -> anyhow::Result<()> {
     }
     model
         .state
-        .delete_one(doc! {"_id": model.position_id()})
+        .delete_one(doc! {field::ID: model.position_id()})
         .await?;
     Ok(())
 }
@@ -299,8 +299,8 @@ impl Rebuilder {
             .live
             .state
             .update_one(
-                doc! {"_id": ACTIVE_GENERATION_ID},
-                doc! {"$set": {"generation": generation as i64}},
+                doc! {field::ID: ACTIVE_GENERATION_ID},
+                doc! {"$set": {field::GENERATION: generation as i64}},
             )
             .upsert(true)
             .await;
@@ -411,6 +411,6 @@ async fn sorted(
         .db
         .collection::<Document>(&model.collection(base))
         .find(doc! {})
-        .sort(doc! {"_id": 1})
+        .sort(doc! {field::ID: 1})
         .await
 }

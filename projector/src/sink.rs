@@ -8,7 +8,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use async_nats::jetstream;
 use flow_domain::events::Envelope;
-use flow_readmodel::{PARKED, ReadModel};
+use flow_readmodel::{PARKED, ReadModel, field};
 use mongodb::bson::{Document, RawArrayBuf, RawDocumentBuf, doc};
 use tokio::sync::watch;
 
@@ -152,7 +152,7 @@ async fn write_parked(model: &ReadModel, parked: &[ParkedEvent]) -> Result<(), W
     }
     let statements: Vec<Document> = parked
         .iter()
-        .map(|p| doc! {"q": {"_id": p.seq as i64}, "u": {"$setOnInsert": p.to_document()}, "upsert": true})
+        .map(|p| doc! {"q": {field::ID: p.seq as i64}, "u": {"$setOnInsert": p.to_document()}, "upsert": true})
         .collect();
     model
         .db
@@ -168,8 +168,8 @@ async fn write_position(model: &ReadModel, position: u64) -> Result<(), WriteFai
     model
         .state
         .update_one(
-            doc! {"_id": model.position_id()},
-            doc! {"$max": {"position": position as i64}},
+            doc! {field::ID: model.position_id()},
+            doc! {"$max": {field::POSITION: position as i64}},
         )
         .upsert(true)
         .await
@@ -238,19 +238,19 @@ impl Projection {
         let state = model
             .state
             .find_one_and_update(
-                doc! {"_id": model.position_id()},
-                doc! {"$max": {"max_batch": settings.span() as i64}},
+                doc! {field::ID: model.position_id()},
+                doc! {"$max": {field::MAX_BATCH: settings.span() as i64}},
             )
             .upsert(true)
             .await?;
-        let field = |name: &str| {
+        let recorded = |name: &str| {
             state
                 .as_ref()
                 .and_then(|d| d.get(name).map(flow_readmodel::bson_u64))
                 .unwrap_or(0)
         };
         // The document as it was: what earlier runs recorded.
-        let coalesce_after = field("position") + field("max_batch");
+        let coalesce_after = recorded(field::POSITION) + recorded(field::MAX_BATCH);
         Ok(Self {
             model,
             blocked,

@@ -23,8 +23,26 @@ pub mod field {
     pub const STATUS: &str = "status";
     pub const TAG: &str = "tag";
     pub const PROJECT_COUNT: &str = "project_count";
+    pub const PROJECT_NAME: &str = "project_name";
+    pub const TAGLINE: &str = "tagline";
+    pub const PROPOSER: &str = "proposer";
+    pub const CREATED_AT: &str = "created_at";
+    pub const THREAD_COUNT: &str = "thread_count";
+    pub const PROBLEM_COUNT: &str = "problem_count";
+    pub const SOLUTION_COUNT: &str = "solution_count";
+    pub const LAST_ACTIVITY_AT: &str = "last_activity_at";
+    pub const MESSAGE: &str = "message";
+    pub const UP_VOTE: &str = "up_vote";
+    pub const DOWN_VOTE: &str = "down_vote";
+    pub const REPLY_COUNT: &str = "reply_count";
+    pub const AUTHOR: &str = "author";
+    pub const EDITED_AT: &str = "edited_at";
     /// Of the position document in [`PROJECTOR_STATE`](crate::PROJECTOR_STATE).
     pub const POSITION: &str = "position";
+    /// Of the position document: the largest batch span any run recorded,
+    /// so that a later run knows how far past the position an earlier one
+    /// may have written.
+    pub const MAX_BATCH: &str = "max_batch";
     /// Of the active-generation document in [`PROJECTOR_STATE`](crate::PROJECTOR_STATE).
     pub const GENERATION: &str = "generation";
 }
