@@ -57,9 +57,11 @@ impl FlushPolicy {
         }
     }
 
-    /// Whether the batch is to be written now, whatever waits.
+    /// Whether the batch is to be written now, whatever waits. A batch that
+    /// keeps its events' writes is full at once: the smallest policy.
     pub fn full(&self, batch: &Batch) -> bool {
-        batch.events >= self.max_events
+        batch.kept.is_some()
+            || batch.events >= self.max_events
             || batch.statements.len() >= self.max_statements
             || self
                 .max_age
@@ -112,5 +114,14 @@ mod tests {
         assert!(policy.full(&batch));
         assert!(FlushPolicy::bulk().deadline(&batch).is_none());
         assert!(!FlushPolicy::bulk().full(&batch));
+    }
+
+    #[test]
+    fn a_batch_that_keeps_its_events_writes_is_full_at_once() {
+        let policy = FlushPolicy::live(&Settings::default());
+        let mut batch = Batch::default();
+        batch.keep(crate::plan::Plan::default(), &[], Instant::now());
+        assert!(!batch.is_empty());
+        assert!(policy.full(&batch));
     }
 }

@@ -21,7 +21,7 @@ use crate::{
     batch::Batch,
     flush::FlushPolicy,
     parking,
-    plan::decode,
+    plan::{Plan, decode},
     position::Position,
     projection::{Write, writes},
     sink::{self, Backoff, Projection, WriteFailure, Written},
@@ -203,11 +203,12 @@ impl Runner {
         }
     }
 
-    /// Plans a delivered batch. Batches are folded into one write (merged
-    /// statements, one cumulative ack) when the consumer acknowledges
-    /// cumulatively and everything an earlier run may have written in other
-    /// boundaries is behind; otherwise each is written on its own, keeping
-    /// its events' writes so that a refused one can be found and parked.
+    /// Plans a delivered batch and adds it to the batch in hand. Batches are
+    /// merged (one write of merged statements, one cumulative ack) when the
+    /// consumer acknowledges cumulatively and everything an earlier run may
+    /// have written in other boundaries is behind; otherwise the batch is
+    /// just this one, keeping its events' writes so that a refused one can
+    /// be found and parked, and the flush policy writes it at once.
     async fn apply_batch(
         &mut self,
         messages: Vec<jetstream::Message>,
@@ -220,17 +221,13 @@ impl Runner {
             .accept(messages, expected, received, &self.status)
             .await?;
         let gap = accepted.gap;
-        let folding = !self.batch.is_empty()
+        let merging = !self.batch.is_empty()
             || (self.source.cumulative()
                 && accepted
                     .delivered
                     .first()
                     .is_some_and(|d| self.projection.may_coalesce(d.seq)));
-        let next = if folding {
-            self.fold(accepted, stop).await?
-        } else {
-            self.write_each(accepted, stop).await?
-        };
+        let next = self.collect(accepted, merging, stop).await?;
         Ok(match next {
             Next::Continue if gap => Next::Restart,
             next => next,
@@ -240,18 +237,30 @@ impl Runner {
     /// Adds a delivered batch to the batch in hand; writes it when no other
     /// whole batch waits (each batch as it comes, for freshness), after a
     /// gap, or when the flush policy says it is full.
-    async fn fold(
+    async fn collect(
         &mut self,
         mut accepted: Accepted,
+        merging: bool,
         stop: &mut watch::Receiver<bool>,
     ) -> anyhow::Result<Next> {
         let delivered = &accepted.delivered;
-        if !delivered.is_empty() {
-            let plan = self.projection.plan(delivered);
-            self.batch.add(plan, delivered, accepted.received);
-        }
-        if let Some(last) = accepted.to_ack.pop() {
-            self.batch.last_message = Some(last);
+        if merging {
+            if !delivered.is_empty() {
+                let plan = self.projection.plan(delivered);
+                self.batch.add(plan, delivered, accepted.received);
+            }
+            // Cumulative: the last message acknowledges the batch.
+            if let Some(last) = accepted.to_ack.pop() {
+                self.batch.to_ack = vec![last];
+            }
+        } else {
+            let plan = if delivered.is_empty() {
+                Plan::default()
+            } else {
+                self.projection.plan(delivered)
+            };
+            self.batch.keep(plan, delivered, accepted.received);
+            self.batch.to_ack = std::mem::take(&mut accepted.to_ack);
         }
         self.position.seen_stream_last(accepted.stream_last);
         let backlog = accepted.waiting >= self.source.batch_size as u64;
@@ -261,20 +270,44 @@ impl Runner {
         self.flush(stop).await
     }
 
-    /// Writes the batch in hand, then acknowledges it. If MongoDB refuses
-    /// the write, its events are read again and written without coalescing.
+    /// Writes the batch in hand, then acknowledges it.
     async fn flush(&mut self, stop: &mut watch::Receiver<bool>) -> anyhow::Result<Next> {
         if self.batch.is_empty() {
             return Ok(Next::Continue);
         }
         let mut batch = std::mem::take(&mut self.batch);
+        let held = std::mem::take(&mut batch.to_ack);
+        let committed = match batch.kept.take() {
+            // Only redeliveries of applied events: nothing to write.
+            Some(_) if batch.started.is_none() => None,
+            Some(plan) => match self.write_kept(plan, &batch, &held, stop).await? {
+                Ok(committed) => Some(committed),
+                Err(next) => return Ok(next),
+            },
+            None => match self.write_merged(batch, &held, stop).await? {
+                Ok(committed) => Some(committed),
+                Err(next) => return Ok(next),
+            },
+        };
+        let cumulative = self.source.cumulative();
+        self.finish(committed, &held, cumulative).await;
+        Ok(Next::Continue)
+    }
+
+    /// Writes merged statements. If MongoDB refuses the write, its events
+    /// are read again and written without coalescing.
+    async fn write_merged(
+        &mut self,
+        mut batch: Batch,
+        held: &[jetstream::Message],
+        stop: &mut watch::Receiver<bool>,
+    ) -> anyhow::Result<Result<Committed, Next>> {
         let statements = batch.statements.take();
         let timing = Timing::filled(batch.started.unwrap_or_else(Instant::now));
-        let held: Vec<jetstream::Message> = batch.last_message.iter().cloned().collect();
         let per_command = self.policy.per_command(&batch);
         let written = {
             let on_visible = timing.on_visible(&self.position);
-            let on_wait = waiting(&self.status, &held);
+            let on_wait = waiting(&self.status, held);
             let position = batch.position;
             self.projection
                 .write_merged(
@@ -299,12 +332,12 @@ impl Runner {
                 self.projection.coalesce_after = self.projection.coalesce_after.max(batch.position);
                 self.projection.blocked = parking::load_blocked(&self.projection.model).await?;
                 self.position.rewind();
-                return Ok(Next::Restart);
+                return Ok(Err(Next::Restart));
             }
             // Only once stopped.
-            Err(WriteFailure::Unavailable(_)) => return Ok(Next::Stop),
+            Err(WriteFailure::Unavailable(_)) => return Ok(Err(Next::Stop)),
         }
-        let committed = Committed {
+        Ok(Ok(Committed {
             events: batch.events,
             last_stored_ms: batch.last_stored_ms,
             written: Written {
@@ -313,48 +346,39 @@ impl Runner {
                 position: batch.position,
             },
             timing,
-        };
-        self.finish(Some(committed), &held, true, 0).await;
-        Ok(Next::Continue)
+        }))
     }
 
-    /// Writes a delivered batch on its own, then acknowledges it.
-    async fn write_each(
+    /// Writes a batch that kept its events' writes: a refused event is
+    /// found and parked.
+    async fn write_kept(
         &mut self,
-        accepted: Accepted,
+        plan: Plan,
+        batch: &Batch,
+        held: &[jetstream::Message],
         stop: &mut watch::Receiver<bool>,
-    ) -> anyhow::Result<Next> {
-        let (delivered, to_ack) = (&accepted.delivered, &accepted.to_ack);
-        let received = accepted.received;
-        let mut committed = None;
-        if let Some(last) = delivered.last() {
-            let plan = self.projection.plan(delivered);
-            let timing = Timing::filled(received);
-            let written = self
-                .projection
-                .write(
-                    plan,
-                    Some(stop),
-                    waiting(&self.status, to_ack),
-                    timing.on_visible(&self.position),
-                )
-                .await;
-            let written = match written {
-                Ok(written) => written,
-                Err(_) if *stop.borrow() => return Ok(Next::Stop),
-                Err(err) => return Err(err.into()),
-            };
-            committed = Some(Committed {
-                events: delivered.len() as u64,
-                last_stored_ms: last.stored_ms,
-                written,
-                timing,
-            });
-        }
-        let cumulative = self.source.cumulative();
-        self.finish(committed, to_ack, cumulative, accepted.stream_last)
+    ) -> anyhow::Result<Result<Committed, Next>> {
+        let timing = Timing::filled(batch.started.unwrap_or_else(Instant::now));
+        let written = self
+            .projection
+            .write(
+                plan,
+                Some(stop),
+                waiting(&self.status, held),
+                timing.on_visible(&self.position),
+            )
             .await;
-        Ok(Next::Continue)
+        let written = match written {
+            Ok(written) => written,
+            Err(_) if *stop.borrow() => return Ok(Err(Next::Stop)),
+            Err(err) => return Err(err.into()),
+        };
+        Ok(Ok(Committed {
+            events: batch.events,
+            last_stored_ms: batch.last_stored_ms,
+            written,
+            timing,
+        }))
     }
 
     /// After the documents and the position are written: counts the batch,
@@ -364,7 +388,6 @@ impl Runner {
         committed: Option<Committed>,
         to_ack: &[jetstream::Message],
         cumulative: bool,
-        stream_last: u64,
     ) {
         let mut position = self.position.applied();
         if let Some(c) = committed {
@@ -389,7 +412,7 @@ impl Runner {
             position = written.position;
         }
         sink::acknowledge(to_ack, cumulative).await;
-        self.position.committed(position, stream_last).await;
+        self.position.committed(position, 0).await;
     }
 
     async fn handle(&mut self, control: Control) -> Next {
