@@ -179,7 +179,21 @@ mod tests {
                 "{name}"
             );
         }
-        for name in [field::LAST_ACTIVITY_SEQ, field::TAGS] {
+        for name in [field::AUTHOR, field::CREATED_AT] {
+            assert!(thread.contains(&name.into()), "{name}");
+        }
+        for name in [
+            field::LAST_ACTIVITY_SEQ,
+            field::TAGS,
+            field::PROJECT_NAME,
+            field::TAGLINE,
+            field::PROPOSER,
+            field::CREATED_AT,
+            field::THREAD_COUNT,
+            field::PROBLEM_COUNT,
+            field::SOLUTION_COUNT,
+            field::LAST_ACTIVITY_AT,
+        ] {
             assert!(project.contains(&name.into()), "{name}");
         }
         for name in [
@@ -187,6 +201,11 @@ mod tests {
             field::PARENT_THREAD_ID,
             field::THREAD_TYPE,
             field::STATUS,
+            field::MESSAGE,
+            field::UP_VOTE,
+            field::DOWN_VOTE,
+            field::REPLY_COUNT,
+            field::EDITED_AT,
         ] {
             assert!(thread.contains(&name.into()), "{name}");
         }
