@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use async_nats::jetstream::{self, consumer::pull};
 use futures::StreamExt;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{measured::Measured, report::Figure, store, system::Bench, system::PREFIX};
 
@@ -26,12 +26,12 @@ pub async fn run(m: &mut Measured, bench: &Bench, store_before: f64) -> anyhow::
     )
     .await?;
     let wire = bench.system.wire.snapshot().since(&wire_before);
-    if let Some(error) = answer.get("error") {
+    if let Some(error) = &answer.error {
         bail!("the rebuild failed: {error}");
     }
     let switched_at = Instant::now();
-    let rebuild_secs = answer.get("seconds").and_then(Value::as_f64).unwrap_or(0.0);
-    let rebuild_events = answer.get("position").and_then(Value::as_u64).unwrap_or(0);
+    let rebuild_secs = answer.seconds.unwrap_or(0.0);
+    let rebuild_events = answer.position.unwrap_or(0);
     let rebuild_rate = if rebuild_secs > 0.0 {
         rebuild_events as f64 / rebuild_secs
     } else {

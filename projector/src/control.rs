@@ -9,7 +9,6 @@ use std::sync::{
 use flow_domain::events::Subjects;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::{
@@ -30,6 +29,55 @@ pub enum Request {
     Retry { seq: u64 },
     Rebuild,
     Verify,
+}
+
+/// The answer to a control request: one JSON object, printed by the CLI.
+/// Which fields are set depends on the request; `error` says why it failed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// `switched` (rebuild), `equal` or `different` (verify), or what a
+    /// retry did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// The parked events, oldest first (`parked`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parked: Option<Vec<parking::ParkedEvent>>,
+    /// The generation now served (rebuild).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<u64>,
+    /// The stream sequence the rebuilt or compared generation reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    /// The first document that differs (verify, when different).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_difference: Option<Difference>,
+}
+
+/// Two versions of one document: the live generation's and the rebuilt one's
+/// (either may be missing), as relaxed extended JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Difference {
+    pub collection: String,
+    pub live: Option<serde_json::Value>,
+    pub rebuilt: Option<serde_json::Value>,
+}
+
+impl Reply {
+    pub fn error(why: impl Into<String>) -> Self {
+        Self {
+            error: Some(why.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Whether the request failed or found a difference (the CLI's exit status).
+    pub fn failed(&self) -> bool {
+        self.error.is_some() || self.result.as_deref() == Some("different")
+    }
 }
 
 pub struct ControlPlane {
@@ -65,7 +113,7 @@ impl ControlPlane {
             tokio::spawn(async move {
                 let answer = match serde_json::from_slice::<Request>(&message.payload) {
                     Ok(request) => handle(request, &rebuilder, &runner, &busy).await,
-                    Err(err) => json!({"error": format!("unknown request: {err}")}),
+                    Err(err) => Reply::error(format!("unknown request: {err}")),
                 };
                 let payload = serde_json::to_vec(&answer).unwrap_or_default();
                 if let Err(err) = client.publish(reply, payload.into()).await {
@@ -81,31 +129,37 @@ async fn handle(
     rebuilder: &Rebuilder,
     runner: &mpsc::Sender<Control>,
     busy: &AtomicBool,
-) -> Value {
+) -> Reply {
     match request {
         Request::Parked => {
             let model = rebuilder
                 .live
                 .with_generation(rebuilder.status.generation.load(Ordering::Relaxed));
             match parking::list(&model).await {
-                Ok(parked) => json!({"parked": parked}),
-                Err(err) => json!({"error": format!("{err:#}")}),
+                Ok(parked) => Reply {
+                    parked: Some(parked),
+                    ..Reply::default()
+                },
+                Err(err) => Reply::error(format!("{err:#}")),
             }
         }
         Request::Retry { seq } => {
             let (reply, answer) = oneshot::channel();
             if runner.send(Control::Retry { seq, reply }).await.is_err() {
-                return json!({"error": "the live projection is not running"});
+                return Reply::error("the live projection is not running");
             }
             match answer.await {
-                Ok(Ok(done)) => json!({"result": done}),
-                Ok(Err(err)) => json!({"error": err}),
-                Err(_) => json!({"error": "the live projection stopped"}),
+                Ok(Ok(done)) => Reply {
+                    result: Some(done),
+                    ..Reply::default()
+                },
+                Ok(Err(err)) => Reply::error(err),
+                Err(_) => Reply::error("the live projection stopped"),
             }
         }
         Request::Rebuild | Request::Verify => {
             if busy.swap(true, Ordering::SeqCst) {
-                return json!({"error": "a rebuild or verification is already running"});
+                return Reply::error("a rebuild or verification is already running");
             }
             let kind = if matches!(request, Request::Rebuild) {
                 Kind::Rebuild
@@ -118,7 +172,7 @@ async fn handle(
                 Ok(report) => report,
                 Err(err) => {
                     tracing::error!(error = format!("{err:#}"), "rebuild failed");
-                    json!({"error": format!("{err:#}")})
+                    Reply::error(format!("{err:#}"))
                 }
             }
         }
@@ -131,7 +185,7 @@ pub async fn request(
     subjects: &Subjects,
     request: &Request,
     timeout: std::time::Duration,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<Reply> {
     let payload = serde_json::to_vec(request)?;
     let response = client
         .send_request(

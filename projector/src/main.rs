@@ -80,9 +80,7 @@ async fn command(request: control::Request) -> anyhow::Result<ExitCode> {
     {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     }
-    let failed =
-        answer.get("error").is_some() || answer.get("result").is_some_and(|r| r == "different");
-    Ok(if failed {
+    Ok(if answer.failed() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -50,7 +50,7 @@ pub fn subject_keys(subject: &str) -> Vec<String> {
 }
 
 /// A parked event as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ParkedEvent {
     pub seq: u64,
     pub subject: String,

@@ -20,18 +20,18 @@ use async_nats::jetstream;
 use flow_readmodel::{ACTIVE_GENERATION_ID, GENERATION_COLLECTIONS, ReadModel, field};
 use futures::StreamExt;
 use mongodb::bson::{Document, doc};
-use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     batch::Batch,
+    control::{Difference, Reply},
     flush::FlushPolicy,
     plan::Delivered,
     runner::Control,
     settings::Settings,
     sink::{Projection, WriteFailure},
     source::OrderedSource,
-    status::Status,
+    status::{RebuildProgress, Status},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,16 +144,16 @@ impl Rebuilder {
         } else {
             0.0
         };
-        let value = json!({
-            "kind": run.kind.name(),
-            "generation": run.generation,
-            "state": state,
-            "position": position,
-            "target": target,
-            "events_per_second": rate.round(),
-            "elapsed_seconds": elapsed.round(),
-            "eta_seconds": eta.round(),
-        });
+        let value = RebuildProgress {
+            kind: run.kind.name().to_owned(),
+            generation: run.generation,
+            state: state.to_owned(),
+            position,
+            target,
+            events_per_second: rate.round(),
+            elapsed_seconds: elapsed.round(),
+            eta_seconds: eta.round(),
+        };
         if let Ok(mut slot) = self.status.rebuild.lock() {
             *slot = Some(value);
         }
@@ -163,7 +163,7 @@ impl Rebuilder {
     /// Events are folded across batches; if MongoDB refuses a folded write,
     /// the generation is built again batch by batch, where a refused event
     /// can be found and parked.
-    pub async fn run(&self, kind: Kind) -> anyhow::Result<Value> {
+    pub async fn run(&self, kind: Kind) -> anyhow::Result<Reply> {
         match self.pass(kind, true).await {
             Err(err) if err.downcast_ref::<FoldRefused>().is_some() => {
                 tracing::warn!(
@@ -176,7 +176,7 @@ impl Rebuilder {
         }
     }
 
-    async fn pass(&self, kind: Kind, folding: bool) -> anyhow::Result<Value> {
+    async fn pass(&self, kind: Kind, folding: bool) -> anyhow::Result<Reply> {
         let live_generation = self.status.generation.load(Ordering::Relaxed);
         let generation = match kind {
             Kind::Rebuild => live_generation + 1,
@@ -287,7 +287,7 @@ impl Rebuilder {
 
     /// Makes the new generation the active one and drops the old one after
     /// a grace period.
-    async fn switch(&self, run: &Run, handover: Handover) -> anyhow::Result<Value> {
+    async fn switch(&self, run: &Run, handover: Handover) -> anyhow::Result<Reply> {
         let Handover {
             model,
             live_generation,
@@ -322,17 +322,18 @@ impl Rebuilder {
                 tracing::warn!(error = format!("{err:#}"), "cannot drop the old generation");
             }
         });
-        Ok(json!({
-            "result": "switched",
-            "generation": generation,
-            "position": position,
-            "seconds": run.started.elapsed().as_secs_f64(),
-        }))
+        Ok(Reply {
+            result: Some("switched".into()),
+            generation: Some(generation),
+            position: Some(position),
+            seconds: Some(run.started.elapsed().as_secs_f64()),
+            ..Reply::default()
+        })
     }
 
     /// Compares the scratch generation with the live one, resumes the live
     /// loop and drops the scratch generation.
-    async fn verify(&self, run: &Run, handover: Handover) -> anyhow::Result<Value> {
+    async fn verify(&self, run: &Run, handover: Handover) -> anyhow::Result<Reply> {
         let live = self.live.with_generation(handover.live_generation);
         let difference = compare(&live, &handover.model).await;
         let _ = handover.resume.send(None);
@@ -340,12 +341,18 @@ impl Rebuilder {
         self.progress(run, position, "done");
         drop_generation(&handover.model).await?;
         let difference = difference?;
-        Ok(json!({
-            "result": if difference.is_none() { "equal" } else { "different" },
-            "position": position,
-            "first_difference": difference,
-            "seconds": run.started.elapsed().as_secs_f64(),
-        }))
+        let result = if difference.is_none() {
+            "equal"
+        } else {
+            "different"
+        };
+        Ok(Reply {
+            result: Some(result.into()),
+            position: Some(position),
+            first_difference: difference,
+            seconds: Some(run.started.elapsed().as_secs_f64()),
+            ..Reply::default()
+        })
     }
 }
 
@@ -378,7 +385,7 @@ async fn catch_up(
 }
 
 /// The first document that differs between two generations, if any.
-pub async fn compare(live: &ReadModel, rebuilt: &ReadModel) -> anyhow::Result<Option<Value>> {
+pub async fn compare(live: &ReadModel, rebuilt: &ReadModel) -> anyhow::Result<Option<Difference>> {
     for base in GENERATION_COLLECTIONS {
         let mut left = sorted(live, base).await?;
         let mut right = sorted(rebuilt, base).await?;
@@ -391,11 +398,12 @@ pub async fn compare(live: &ReadModel, rebuilt: &ReadModel) -> anyhow::Result<Op
                 break;
             }
             if a != b {
-                return Ok(Some(json!({
-                    "collection": base,
-                    "live": a.map(|d| mongodb::bson::Bson::Document(d).into_relaxed_extjson()),
-                    "rebuilt": b.map(|d| mongodb::bson::Bson::Document(d).into_relaxed_extjson()),
-                })));
+                let json = |d| mongodb::bson::Bson::Document(d).into_relaxed_extjson();
+                return Ok(Some(Difference {
+                    collection: (*base).to_owned(),
+                    live: a.map(json),
+                    rebuilt: b.map(json),
+                }));
             }
         }
     }

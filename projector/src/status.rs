@@ -33,7 +33,42 @@ pub struct Status {
     pub parked: AtomicU64,
     pub redelivered: AtomicU64,
     pub store_ok: AtomicBool,
-    pub rebuild: Mutex<Option<serde_json::Value>>,
+    pub rebuild: Mutex<Option<RebuildProgress>>,
+}
+
+/// How far a rebuild or verification has come (in `/status`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RebuildProgress {
+    /// `rebuild` or `verify`.
+    pub kind: String,
+    pub generation: u64,
+    pub state: String,
+    pub position: u64,
+    pub target: u64,
+    pub events_per_second: f64,
+    pub elapsed_seconds: f64,
+    pub eta_seconds: f64,
+}
+
+/// `GET /status`: the projector's position, lag, counters and any rebuild.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StatusReply {
+    pub generation: u64,
+    pub position: u64,
+    pub stream_last: u64,
+    pub lag_events: u64,
+    pub lag_seconds: f64,
+    pub max_lag_events: u64,
+    pub applied_events: u64,
+    pub writes: u64,
+    pub writes_per_event: f64,
+    pub batches: u64,
+    pub mean_batch_size: f64,
+    pub batch_visible_micros: u64,
+    pub parked_events: u64,
+    pub redelivered_events: u64,
+    pub store_ok: bool,
+    pub rebuild: Option<RebuildProgress>,
 }
 
 fn now_ms() -> u64 {
@@ -94,30 +129,37 @@ pub(crate) struct HttpState {
 }
 
 /// `GET /status`.
-pub(crate) async fn status_json(State(state): State<HttpState>) -> Json<serde_json::Value> {
+pub(crate) async fn status_json(State(state): State<HttpState>) -> Json<StatusReply> {
     let s = &state.status;
     let applied = s.applied_events.load(Ordering::Relaxed);
     let writes = s.writes.load(Ordering::Relaxed);
     let batches = s.batches.load(Ordering::Relaxed);
     let rebuild = s.rebuild.lock().ok().and_then(|r| r.clone());
-    Json(serde_json::json!({
-        "generation": s.generation.load(Ordering::Relaxed),
-        "position": s.position.load(Ordering::Relaxed),
-        "stream_last": s.stream_last.load(Ordering::Relaxed),
-        "lag_events": s.lag(),
-        "lag_seconds": s.lag_seconds(),
-        "max_lag_events": state.max_lag,
-        "applied_events": applied,
-        "writes": writes,
-        "writes_per_event": if applied > 0 { writes as f64 / applied as f64 } else { 0.0 },
-        "batches": batches,
-        "mean_batch_size": if batches > 0 { applied as f64 / batches as f64 } else { 0.0 },
-        "batch_visible_micros": s.batch_micros.load(Ordering::Relaxed),
-        "parked_events": s.parked.load(Ordering::Relaxed),
-        "redelivered_events": s.redelivered.load(Ordering::Relaxed),
-        "store_ok": s.store_ok.load(Ordering::Relaxed),
-        "rebuild": rebuild,
-    }))
+    let per = |count: u64, of: u64| {
+        if of > 0 {
+            count as f64 / of as f64
+        } else {
+            0.0
+        }
+    };
+    Json(StatusReply {
+        generation: s.generation.load(Ordering::Relaxed),
+        position: s.position.load(Ordering::Relaxed),
+        stream_last: s.stream_last.load(Ordering::Relaxed),
+        lag_events: s.lag(),
+        lag_seconds: s.lag_seconds(),
+        max_lag_events: state.max_lag,
+        applied_events: applied,
+        writes,
+        writes_per_event: per(writes, applied),
+        batches,
+        mean_batch_size: per(applied, batches),
+        batch_visible_micros: s.batch_micros.load(Ordering::Relaxed),
+        parked_events: s.parked.load(Ordering::Relaxed),
+        redelivered_events: s.redelivered.load(Ordering::Relaxed),
+        store_ok: s.store_ok.load(Ordering::Relaxed),
+        rebuild,
+    })
 }
 
 /// A metric read from the status when scraped: a counter or a gauge.

@@ -292,7 +292,7 @@ impl System {
     /// subcommands do) and returns its answer.
     /// A projector that was just started may not listen yet: "no responders"
     /// is retried for a bounded time.
-    pub async fn control(&self, request: projector::control::Request) -> Value {
+    pub async fn control(&self, request: projector::control::Request) -> projector::control::Reply {
         let (client, _) = self.jetstream().await;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
