@@ -221,6 +221,11 @@ pub async fn first<A: Aggregate>(
         .unwrap_or_default())
 }
 
+/// The consistency token of a write whose last event is at stream sequence `seq`.
+pub fn token(seq: u64) -> String {
+    flow_http::ConsistencyToken(seq).to_string()
+}
+
 /// A write's answer: JSON with the consistency token, and the same token in
 /// the `Consistency-Token` header.
 pub struct Written {
@@ -229,12 +234,10 @@ pub struct Written {
 }
 
 impl Written {
-    pub fn new<T: Serialize>(status: StatusCode, body: T, seq: u64) -> Result<Self, ApiError> {
-        let mut body = serde_json::to_value(body).map_err(anyhow::Error::from)?;
-        if let serde_json::Value::Object(map) = &mut body {
-            let token = flow_http::ConsistencyToken(seq).to_string();
-            map.insert("consistency_token".into(), token.into());
-        }
+    /// `body` is one of the answers of `routes::schema`, which carry their
+    /// `consistency_token` ([`token`]).
+    pub fn new<T: Serialize>(status: StatusCode, body: T) -> Result<Self, ApiError> {
+        let body = serde_json::to_value(body).map_err(anyhow::Error::from)?;
         Ok(Self { status, body })
     }
 

@@ -13,13 +13,12 @@ use flow_domain::{
 };
 use flow_http::auth::Authenticated;
 use flow_http::{ApiError, JsonBody, JsonWithBytes};
-use serde_json::json;
 
 use super::schema;
 use crate::{
     AppState,
     idempotency::Keyed,
-    write::{Load, OnClash, Request, Write, Written, execute, idempotent, path_id},
+    write::{Load, OnClash, Request, Write, Written, execute, idempotent, path_id, token},
 };
 
 pub fn router() -> Router<AppState> {
@@ -85,10 +84,13 @@ pub(crate) async fn propose(
             Ok(project::propose(cmd.clone(), actor, project_id, thread_id))
         };
         let (_, seq) = execute(&state.store, &write, keyed, decide).await?;
+        let consistency_token = token(seq);
         Written::new(
             StatusCode::CREATED,
-            json!({ "project_id": project_id }),
-            seq,
+            schema::Proposed {
+                project_id,
+                consistency_token,
+            },
         )
     })
     .await
@@ -125,9 +127,13 @@ pub(crate) async fn change_tags(
         |project: &Option<Project>| Ok(project::change_tags(project.as_ref(), &actor, &cmd)?.1);
     let (project, seq) = execute(&state.store, &write, None, decide).await?;
     let tags = project.map(|p| p.tags).unwrap_or_default();
+    let consistency_token = token(seq);
     Written::new(
         StatusCode::OK,
-        json!({ "project_id": project_id, "tags": tags }),
-        seq,
+        schema::TagsChanged {
+            project_id,
+            tags,
+            consistency_token,
+        },
     )
 }

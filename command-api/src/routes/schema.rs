@@ -267,11 +267,14 @@ pub struct ModerateBody {
     pub reason: Option<String>,
 }
 
+// The answers of the writes: what the handlers serialise and the document
+// shows, one type each.
+
 /// A proposal was stored.
 #[derive(Serialize, ToSchema)]
 pub struct Proposed {
-    #[schema(format = "uuid")]
-    pub project_id: String,
+    #[schema(value_type = String, format = "uuid")]
+    pub project_id: domain::ProjectId,
     #[schema(value_type = ConsistencyToken)]
     pub consistency_token: String,
 }
@@ -279,10 +282,10 @@ pub struct Proposed {
 /// The project's tags after the change.
 #[derive(Serialize, ToSchema)]
 pub struct TagsChanged {
-    #[schema(format = "uuid")]
-    pub project_id: String,
+    #[schema(value_type = String, format = "uuid")]
+    pub project_id: domain::ProjectId,
     #[schema(value_type = Vec<Tag>, max_items = 10)]
-    pub tags: Vec<String>,
+    pub tags: Vec<domain::Tag>,
     #[schema(value_type = ConsistencyToken)]
     pub consistency_token: String,
 }
@@ -290,8 +293,8 @@ pub struct TagsChanged {
 /// A thread was started or edited.
 #[derive(Serialize, ToSchema)]
 pub struct ThreadWritten {
-    #[schema(format = "uuid")]
-    pub thread_id: String,
+    #[schema(value_type = String, format = "uuid")]
+    pub thread_id: domain::ThreadId,
     #[schema(value_type = ConsistencyToken)]
     pub consistency_token: String,
 }
@@ -299,10 +302,10 @@ pub struct ThreadWritten {
 /// The caller's vote now.
 #[derive(Serialize, ToSchema)]
 pub struct Voted {
-    #[schema(format = "uuid")]
-    pub thread_id: String,
+    #[schema(value_type = String, format = "uuid")]
+    pub thread_id: domain::ThreadId,
     #[schema(value_type = Direction)]
-    pub direction: String,
+    pub direction: domain::Direction,
     #[schema(value_type = ConsistencyToken)]
     pub consistency_token: String,
 }
@@ -310,10 +313,10 @@ pub struct Voted {
 /// The moderation decision was stored.
 #[derive(Serialize, ToSchema)]
 pub struct Moderated {
-    #[schema(format = "uuid")]
-    pub thread_id: String,
+    #[schema(value_type = String, format = "uuid")]
+    pub thread_id: domain::ThreadId,
     #[schema(value_type = Decision)]
-    pub status: String,
+    pub status: domain::ModerationStatus,
     #[schema(value_type = ConsistencyToken)]
     pub consistency_token: String,
 }

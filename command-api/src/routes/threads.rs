@@ -13,7 +13,6 @@ use flow_domain::{
 };
 use flow_http::auth::Authenticated;
 use flow_http::{ApiError, JsonBody, JsonWithBytes};
-use serde_json::json;
 
 use super::schema;
 use crate::{
@@ -111,7 +110,14 @@ pub(crate) async fn start_thread(
             thread::start(project, parent, actor, cmd.clone(), thread_id)
         };
         let (_, seq) = execute(&state.store, &write, keyed, decide).await?;
-        Written::new(StatusCode::CREATED, json!({ "thread_id": thread_id }), seq)
+        let consistency_token = write::token(seq);
+        Written::new(
+            StatusCode::CREATED,
+            schema::ThreadWritten {
+                thread_id,
+                consistency_token,
+            },
+        )
     })
     .await
 }
@@ -144,7 +150,14 @@ pub(crate) async fn edit_thread(
     let write = Write::<Thread>::new(subject, Load::Fold, &actor);
     let decide = |thread: &Option<Thread>| thread::edit(thread.as_ref(), &actor, message.clone());
     let (_, seq) = execute(&state.store, &write, None, decide).await?;
-    Written::new(StatusCode::OK, json!({ "thread_id": thread_id }), seq)
+    let consistency_token = write::token(seq);
+    Written::new(
+        StatusCode::OK,
+        schema::ThreadWritten {
+            thread_id,
+            consistency_token,
+        },
+    )
 }
 
 /// Sets or withdraws the caller's vote.
@@ -178,10 +191,14 @@ pub(crate) async fn vote(
     let write = Write::<Vote>::new(subject, Load::Remembered(&state.votes), &actor);
     let decide = |current: &_| vote::cast(thread.as_ref(), *current, &actor, direction);
     let (_, seq) = execute(&state.store, &write, None, decide).await?;
+    let consistency_token = write::token(seq);
     Written::new(
         StatusCode::OK,
-        json!({ "thread_id": thread_id, "direction": direction }),
-        seq,
+        schema::Voted {
+            thread_id,
+            direction,
+            consistency_token,
+        },
     )
 }
 
@@ -224,10 +241,14 @@ pub(crate) async fn moderate(
         let decide =
             |thread: &Option<Thread>| thread::moderate(thread.as_ref(), actor, decision.clone());
         let (_, seq) = execute(&state.store, &write, keyed.as_ref(), decide).await?;
+        let consistency_token = write::token(seq);
         Written::new(
             StatusCode::OK,
-            json!({ "thread_id": thread_id, "status": decision.status }),
-            seq,
+            schema::Moderated {
+                thread_id,
+                status: decision.status,
+                consistency_token,
+            },
         )
     })
     .await
