@@ -195,10 +195,15 @@ impl App {
 /// Waits (bounded) for the write named by `Consistency-Token`, and tells
 /// every answer how far the read model is (`Projection-Position`).
 ///
-/// Only reads look at the token: a request with another method is answered
-/// by the router (405 with `Allow` on a known path), whatever its token.
+/// Only reads of the read model look at the token: a request with another
+/// method is answered by the router (405 with `Allow` on a known path), and
+/// the operational routes answer alike, whatever its token.
 async fn read_your_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let read = matches!(*req.method(), Method::GET | Method::HEAD);
+    let operational = matches!(
+        req.uri().path(),
+        "/healthz" | "/readyz" | "/metrics" | "/openapi.json"
+    );
+    let read = matches!(*req.method(), Method::GET | Method::HEAD) && !operational;
     let token = req
         .headers()
         .get(ConsistencyToken::HEADER)

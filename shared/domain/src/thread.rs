@@ -244,15 +244,18 @@ impl BannedWords {
         Self(
             words
                 .into_iter()
-                .map(|w| w.as_ref().trim().to_lowercase())
+                .map(|w| crate::text::name_key_text(w.as_ref()))
                 .filter(|w| !w.is_empty())
                 .collect(),
         )
     }
 
     /// The first banned word the text contains as a whole word, if any.
+    /// Words are compared as people read them, like names: any case,
+    /// compatibility forms folded (NFKC), invisible characters ignored, so
+    /// neither `ＴＥＲＲＯＲＩＳＭ` nor a zero-width space inside a word hides it.
     pub fn find(&self, text: &str) -> Option<&str> {
-        let lower = text.to_lowercase();
+        let lower = crate::text::name_key_text(text);
         let words: Vec<&str> = lower
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())

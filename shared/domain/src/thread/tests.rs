@@ -153,6 +153,10 @@ fn banned_words_match_whole_words_in_any_case() {
     assert_eq!(banned.find("racism."), Some("racism"));
     assert_eq!(banned.find("antiracism is fine"), None);
     assert_eq!(banned.find("terrorismo"), None);
+    // As people read them: invisible characters and compatibility forms hide nothing.
+    assert_eq!(banned.find("terr\u{200B}orism"), Some("terrorism"));
+    assert_eq!(banned.find("ＲＡＣＩＳＭ"), Some("racism"));
+    assert_eq!(banned.find("soft\u{AD}ware racism"), Some("racism"));
     let custom = BannedWords::new([" Spam ", ""]);
     assert_eq!(custom.find("no SPAM please"), Some("spam"));
 }
