@@ -173,6 +173,7 @@ impl IntoParams for ProjectsQuery {
                     .item(
                         ObjectBuilder::new()
                             .schema_type(Type::String)
+                            .max_length(Some(params::MAX_SEARCH_CHARS))
                             .pattern(Some(flow_http::patterns::BLANK_PATTERN)),
                     )
                     .item(

@@ -45,16 +45,21 @@ fn whole_number(raw: &str, max: i64, errors: &mut Errors) -> Option<i64> {
     }
 }
 
-/// The search terms of `q`: none when it is absent or blank.
+/// The search terms of `q`: none when it is absent or blank (blank within
+/// the length bound).
 pub fn search(raw: Option<&str>, errors: &mut Errors) -> Vec<String> {
-    let Some(raw) = raw.filter(|q| !q.trim().is_empty()) else {
+    let Some(raw) = raw else {
         return Vec::new();
     };
+    // The bound holds for a blank `q` too: no parameter is unbounded.
     if raw.chars().count() > MAX_SEARCH_CHARS {
         errors.push(
             "q",
             format!("q must be at most {MAX_SEARCH_CHARS} characters"),
         );
+        return Vec::new();
+    }
+    if raw.trim().is_empty() {
         return Vec::new();
     }
     let terms = search_terms(raw);

@@ -332,6 +332,7 @@ async fn bad_query_parameters_are_422() {
     }
     let many_tags: String = (0..11).map(|i| format!("tag=t{i}&")).collect();
     let long_query = format!("q={}", "word ".repeat(41));
+    let long_blank = format!("q={}", "+".repeat(201));
     let many_words = format!(
         "q={}",
         (0..11)
@@ -342,6 +343,7 @@ async fn bad_query_parameters_are_422() {
     for (path, field) in [
         (format!("/projects?{many_tags}"), "tag"),
         (format!("/projects?{long_query}"), "q"),
+        (format!("/projects?{long_blank}"), "q"),
         (format!("/projects?{many_words}"), "q"),
         ("/projects?limit=0&sort=top&cursor=x".to_owned(), "limit"),
     ] {
