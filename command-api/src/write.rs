@@ -272,6 +272,17 @@ pub struct Request<'a> {
     pub body: &'a [u8],
 }
 
+impl<'a> Request<'a> {
+    pub fn new(actor: &'a Actor, headers: &'a HeaderMap, route: &'a str, body: &'a [u8]) -> Self {
+        Self {
+            actor,
+            headers,
+            route,
+            body,
+        }
+    }
+}
+
 /// Runs a POST once per `Idempotency-Key`: a repeat gets the first answer.
 /// `write` gets the key's [`Keyed`] ids when the request has a key.
 pub async fn idempotent<F, Fut>(

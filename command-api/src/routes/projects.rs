@@ -66,12 +66,7 @@ pub(crate) async fn propose(
         )
     };
     let (state, actor) = (&state, &actor);
-    let request = Request {
-        actor,
-        headers: &headers,
-        route: "POST /projects/propose",
-        body: &body.bytes,
-    };
+    let request = Request::new(actor, &headers, "POST /projects/propose", &body.bytes);
     idempotent(&state.idempotency, request, |keyed| async move {
         let keyed = keyed.as_ref();
         let project_id = keyed.map_or_else(ProjectId::new, Keyed::project_id);

@@ -86,12 +86,7 @@ pub(crate) async fn start_thread(
     let cmd = StartThread::parse(body.value)?;
     let route = format!("POST /projects/{project_id}/threads");
     let (state, actor) = (&state, &actor);
-    let request = Request {
-        actor,
-        headers: &headers,
-        route: &route,
-        body: &body.bytes,
-    };
+    let request = Request::new(actor, &headers, &route, &body.bytes);
     idempotent(&state.idempotency, request, |keyed| async move {
         // Where the thread goes: what the project and the parent were
         // created with never changes, so a clash need not load them again.
@@ -231,12 +226,7 @@ pub(crate) async fn moderate(
     let subject = state.store.subjects().thread(thread_id);
     let write = Write::<Thread>::new(subject, Load::Fold, &actor);
     let (state, actor) = (&state, &actor);
-    let request = Request {
-        actor,
-        headers: &headers,
-        route: &route,
-        body: &body.bytes,
-    };
+    let request = Request::new(actor, &headers, &route, &body.bytes);
     idempotent(&state.idempotency, request, |keyed| async move {
         let decide =
             |thread: &Option<Thread>| thread::moderate(thread.as_ref(), actor, decision.clone());
