@@ -6,10 +6,11 @@
 use std::collections::BTreeMap;
 
 use flow_domain as domain;
-use flow_http::openapi::{ThreadTypeSchema, problem_response, retry_after};
+use flow_domain::{Tag, ThreadType};
+use flow_http::openapi::{problem_response, retry_after};
 use serde_json::json;
 use utoipa::{
-    IntoParams, IntoResponses, PartialSchema, ToSchema,
+    IntoParams, IntoResponses, ToSchema,
     openapi::{
         Ref, RefOr,
         path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle},
@@ -36,29 +37,6 @@ pub struct ConsistencyTokenHeader(
     )]
     Option<String>,
 );
-
-/// A tag's rule (`flow_domain::Tag`): that of every line of text.
-pub const TAG_PATTERN: &str = flow_http::patterns::LINE_PATTERN;
-
-/// A tag, as `tag` names it.
-pub struct Tag;
-
-impl PartialSchema for Tag {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .description(Some(format!(
-                "A tag: 1–{} characters once normalised (NFKC, every run of whitespace one space, trimmed, lower-cased); no control or bidirectional control characters; at least one visible character.",
-                domain::Tag::MAX_CHARS
-            )))
-            .min_length(Some(1))
-            .max_length(Some(domain::Tag::MAX_CHARS))
-            .pattern(Some(TAG_PATTERN))
-            .into()
-    }
-}
-
-impl ToSchema for Tag {}
 
 /// The order of a project's threads.
 #[derive(ToSchema)]
@@ -174,7 +152,7 @@ impl IntoParams for ProjectsQuery {
                         ObjectBuilder::new()
                             .schema_type(Type::String)
                             .max_length(Some(params::MAX_SEARCH_CHARS))
-                            .pattern(Some(flow_http::patterns::BLANK_PATTERN)),
+                            .pattern(Some(flow_domain::patterns::BLANK_PATTERN)),
                     )
                     .item(
                         ObjectBuilder::new()
@@ -199,7 +177,7 @@ impl IntoParams for ThreadsQuery {
             query(
                 "type",
                 "Only threads of this type.",
-                Ref::from_schema_name(ThreadTypeSchema::name()),
+                Ref::from_schema_name(ThreadType::name()),
             )
             .build(),
             query(

@@ -8,15 +8,12 @@
 
 use std::sync::OnceLock;
 
-use flow_http::{FieldErrorSchema, Problem, openapi::ThreadTypeSchema};
+use flow_domain::{Tag, ThreadType};
+use flow_http::{FieldErrorSchema, Problem};
 use serde_json::json;
 use utoipa::OpenApi;
 
-use crate::{
-    docs::{Tag, ThreadSort},
-    routes,
-    sort::Sort,
-};
+use crate::{docs::ThreadSort, routes, sort::Sort};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,7 +37,7 @@ use crate::{
         (name = "threads", description = "Discussion threads"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     ),
-    components(schemas(Sort, ThreadSort, ThreadTypeSchema, Tag, Problem, FieldErrorSchema))
+    components(schemas(Sort, ThreadSort, ThreadType, Tag, Problem, FieldErrorSchema))
 )]
 pub struct ApiDoc;
 

@@ -1,11 +1,10 @@
 //! The OpenAPI document of the write API, generated from the handlers'
 //! annotations, served at `GET /openapi.json`.
 //!
-//! The request bodies are parsed by the domain's request types in `shared`
-//! (which do not depend on utoipa); the schemas in [`super::schema`] describe
-//! them, field rules included (lengths, patterns, enums, item counts), and the tests
-//! check that the numbers are the domain's and that an example of each body
-//! is a valid request. `tests/schemathesis/run` checks the document against
+//! The request bodies are the domain's request types, documented by their
+//! own schemas (`flow_domain::schema`) with their field rules (lengths,
+//! patterns, enums, item counts); the tests check that the numbers are the
+//! domain's and that an example of each body is a valid request. `tests/schemathesis/run` checks the document against
 //! the running service.
 //!
 //! What JSON Schema cannot say is in the descriptions: lengths are counted
@@ -24,6 +23,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
+use flow_domain::project::ChangeTagsRequest;
 use flow_http::FieldErrorSchema;
 
 use super::{projects, schema::*, threads};
@@ -46,7 +46,7 @@ use super::{projects, schema::*, threads};
         metrics,
         openapi_json,
     ),
-    components(schemas(Problem, FieldErrorSchema, ProjectName, Tagline, Tag, Message, ConsistencyToken, ChangeTagsBody)),
+    components(schemas(Problem, FieldErrorSchema, ProjectName, Tagline, Tag, Message, ConsistencyToken, ChangeTagsRequest)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(
@@ -200,12 +200,12 @@ mod tests {
 
     #[test]
     fn every_documented_body_is_a_valid_request() {
-        let propose = ProposeBody {
-            project_name: "Popee".into(),
-            tagline: "a clown".into(),
+        let propose = ProposeProjectRequest {
+            project_name: Some("Popee".into()),
+            tagline: Some("a clown".into()),
             tags: Some(vec!["clown".into()]),
-            problems: vec!["temper".into()],
-            solutions: vec!["drums".into()],
+            problems: Some(vec!["temper".into()]),
+            solutions: Some(vec!["drums".into()]),
         };
         let parsed = ProposeProject::parse(
             parse_json::<ProposeProjectRequest>(&json(&propose)).expect("json"),
@@ -213,7 +213,7 @@ mod tests {
         .expect("valid");
         assert_eq!(parsed.tags.len(), 1);
 
-        let tags = ChangeTagsBody {
+        let tags = ChangeTagsRequest {
             add: Some(vec!["a".into()]),
             remove: Some(vec!["b".into()]),
         };
@@ -222,9 +222,9 @@ mod tests {
                 .expect("valid");
         assert_eq!((parsed.add.len(), parsed.remove.len()), (1, 1));
 
-        let start = StartThreadBody {
-            thread_type: "COMMENT".into(),
-            message: "hi".into(),
+        let start = StartThreadRequest {
+            thread_type: Some("COMMENT".into()),
+            message: Some("hi".into()),
             parent_thread_id: Some(flow_domain::ThreadId::new().to_string()),
         };
         let parsed =
@@ -232,24 +232,24 @@ mod tests {
                 .expect("valid");
         assert!(parsed.parent_thread_id.is_some());
 
-        let edit = EditThreadBody {
-            message: "edited".into(),
+        let edit = EditThreadRequest {
+            message: Some("edited".into()),
         };
         parse_json::<EditThreadRequest>(&json(&edit))
             .expect("json")
             .parse()
             .expect("valid");
 
-        let vote = VoteBody {
-            direction: "up".into(),
+        let vote = VoteRequest {
+            direction: Some("up".into()),
         };
         parse_json::<VoteRequest>(&json(&vote))
             .expect("json")
             .parse()
             .expect("valid");
 
-        let moderate = ModerateBody {
-            status: "approved".into(),
+        let moderate = ModerateRequest {
+            status: Some("approved".into()),
             reason: Some("fine".into()),
         };
         let parsed = parse_json::<ModerateRequest>(&json(&moderate))
@@ -312,7 +312,7 @@ mod tests {
             thread::MAX_REASON_CHARS,
         };
         let doc: serde_json::Value = serde_json::from_str(document()).expect("JSON");
-        let propose = &schema(&doc, "ProposeBody")["properties"];
+        let propose = &schema(&doc, "ProposeProjectRequest")["properties"];
         assert_eq!(propose["tags"]["maxItems"], domain::Tag::MAX_PER_PROJECT);
         for field in ["problems", "solutions"] {
             // Each at least one, so each at most the total less one.
@@ -321,7 +321,7 @@ mod tests {
         }
         let tags = &schema(&doc, "TagsChanged")["properties"]["tags"];
         assert_eq!(tags["maxItems"], domain::Tag::MAX_PER_PROJECT);
-        let reason = &schema(&doc, "ModerateBody")["properties"]["reason"];
+        let reason = &schema(&doc, "ModerateRequest")["properties"]["reason"];
         assert_eq!(reason["maxLength"], MAX_REASON_CHARS);
         let key = &doc["paths"]["/projects/propose"]["post"]["parameters"][0];
         assert_eq!(key["name"], "Idempotency-Key");

@@ -33,7 +33,7 @@ pub fn router() -> Router<AppState> {
     path = "/projects/propose",
     tag = "projects",
     params(schema::IdempotencyKey),
-    request_body = schema::ProposeBody,
+    request_body = ProposeProjectRequest,
     responses(
         schema::KeyedWriteRefusals,
         (status = 201, description = "Stored: the name claim, the project and its threads, all or nothing. A repeat with the same `Idempotency-Key` gets this answer again.", body = schema::Proposed, headers(("Consistency-Token" = schema::ConsistencyToken, description = "The body's `consistency_token`.")),
@@ -97,7 +97,7 @@ pub(crate) async fn propose(
     path = "/projects/{project_id}/tags",
     tag = "projects",
     params(("project_id" = String, Path, format = "uuid", description = "The project; an unknown or malformed id is 404.")),
-    request_body = schema::ChangeTagsBody,
+    request_body = ChangeTagsRequest,
     responses(
         schema::WriteRefusals,
         (status = 200, description = "The project's tags now.", body = schema::TagsChanged, headers(("Consistency-Token" = schema::ConsistencyToken, description = "The body's `consistency_token`."))),

@@ -59,7 +59,7 @@ impl AppState {
     path = "/projects/{project_id}/threads",
     tag = "threads",
     params(("project_id" = String, Path, format = "uuid", description = "The project; an unknown or malformed id is 404."), schema::IdempotencyKey),
-    request_body = schema::StartThreadBody,
+    request_body = StartThreadRequest,
     responses(
         schema::KeyedWriteRefusals,
         (status = 201, description = "Stored; the thread starts `pending` moderation. A repeat with the same `Idempotency-Key` gets this answer again.", body = schema::ThreadWritten, headers(("Consistency-Token" = schema::ConsistencyToken, description = "The body's `consistency_token`.")),
@@ -123,7 +123,7 @@ pub(crate) async fn start_thread(
     path = "/threads/{thread_id}",
     tag = "threads",
     params(("thread_id" = String, Path, format = "uuid", description = "The thread; an unknown or malformed id is 404.")),
-    request_body = schema::EditThreadBody,
+    request_body = EditThreadRequest,
     responses(
         schema::WriteRefusals,
         (status = 200, description = "Stored; the thread goes back to `pending` moderation.", body = schema::ThreadWritten, headers(("Consistency-Token" = schema::ConsistencyToken, description = "The body's `consistency_token`."))),
@@ -163,7 +163,7 @@ pub(crate) async fn edit_thread(
     path = "/threads/{thread_id}/vote",
     tag = "threads",
     params(("thread_id" = String, Path, format = "uuid", description = "The thread; an unknown or malformed id is 404.")),
-    request_body = schema::VoteBody,
+    request_body = VoteRequest,
     responses(
         schema::WriteRefusals,
         (status = 200, description = "The caller's vote now; repeating a vote changes nothing.", body = schema::Voted, headers(("Consistency-Token" = schema::ConsistencyToken, description = "The body's `consistency_token`."))),
@@ -203,7 +203,7 @@ pub(crate) async fn vote(
     path = "/threads/{thread_id}/moderation",
     tag = "threads",
     params(("thread_id" = String, Path, format = "uuid", description = "The thread; an unknown or malformed id is 404."), schema::IdempotencyKey),
-    request_body = schema::ModerateBody,
+    request_body = ModerateRequest,
     responses(
         schema::KeyedWriteRefusals,
         (status = 200, description = "The decision was stored. A repeat with the same `Idempotency-Key` gets this answer again.", body = schema::Moderated, headers(("Consistency-Token" = schema::ConsistencyToken, description = "The body's `consistency_token`."))),

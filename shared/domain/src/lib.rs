@@ -5,7 +5,10 @@
 mod aggregate;
 pub mod events;
 mod model;
+pub mod patterns;
 pub mod project;
+#[cfg(feature = "openapi")]
+pub mod schema;
 mod text;
 pub mod thread;
 pub mod vote;

@@ -266,6 +266,7 @@ uuid_id!(
 
 /// The kind of a thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ThreadType {
     Problem,
@@ -294,8 +295,9 @@ impl ThreadType {
     }
 }
 
-/// A user's vote on a thread; `None` means no vote.
+/// A vote: `none` withdraws it (no vote).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Up,

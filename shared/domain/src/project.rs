@@ -1,7 +1,7 @@
 //! The project aggregate: proposal (with its first problem and solution
 //! threads) and tag changes.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     Actor, Aggregate, DomainError, Errors, Message, ProjectId, ProjectName, Tag, Tagline, ThreadId,
@@ -9,14 +9,27 @@ use super::{
 };
 use crate::events::Event;
 
-/// The body of `POST /projects/propose`, as sent. Every field is optional here
-/// so that all missing or bad fields are reported together.
-#[derive(Debug, Default, Deserialize)]
+/// The body of `POST /projects/propose`.
+// Every field is optional here so that all missing or bad fields are
+// reported together; the schema says which are required.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"project_name": "Popee the Performer", "tagline": "an apprentice clown in Wolf Circus", "tags": ["clown", "circus"], "problems": ["short temper"], "solutions": ["play the drums"]})))]
 pub struct ProposeProjectRequest {
+    #[cfg_attr(feature = "openapi", schema(value_type = ProjectName, required = true))]
     pub project_name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Tagline, required = true))]
     pub tagline: Option<String>,
+    /// At most 10 once de-duplicated (after normalising).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Tag>>, max_items = 10))]
     pub tags: Option<Vec<String>>,
+    /// Each becomes a PROBLEM thread. At least one; at most 50 problems and
+    /// solutions together.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Message>, required = true, min_items = 1, max_items = 49))]
     pub problems: Option<Vec<String>>,
+    /// Each becomes a SOLUTION thread. At least one; at most 50 problems and
+    /// solutions together.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Message>, required = true, min_items = 1, max_items = 49))]
     pub solutions: Option<Vec<String>>,
 }
 
@@ -161,8 +174,9 @@ pub fn propose(
     events
 }
 
-/// The body of `PUT /projects/{id}/tags`.
-#[derive(Debug, Default, Deserialize)]
+/// The body of `PUT /projects/{id}/tags`: at least one of `add` and `remove`
+/// (its schema is written by hand, in [`crate::schema`]).
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ChangeTagsRequest {
     pub add: Option<Vec<String>>,
     pub remove: Option<Vec<String>>,

@@ -1,6 +1,6 @@
 //! The thread aggregate: start (top-level or reply), edit, moderation.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     Actor, Aggregate, DomainError, Errors, Message, ModerationStatus, ProjectId, ThreadId,
@@ -9,11 +9,17 @@ use super::{
 use crate::events::Event;
 use crate::project::Project;
 
-/// The body of `POST /projects/{id}/threads`, as sent.
-#[derive(Debug, Default, Deserialize)]
+/// The body of `POST /projects/{project_id}/threads`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"thread_type": "COMMENT", "message": "Try juggling."})))]
 pub struct StartThreadRequest {
+    #[cfg_attr(feature = "openapi", schema(value_type = ThreadType, required = true))]
     pub thread_type: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Message, required = true))]
     pub message: Option<String>,
+    /// A thread of the same project, for a reply.
+    #[cfg_attr(feature = "openapi", schema(format = "uuid"))]
     pub parent_thread_id: Option<String>,
 }
 
@@ -61,9 +67,12 @@ fn parse_message(errors: &mut Errors, raw: Option<String>) -> Option<Message> {
     }
 }
 
-/// The body of `PATCH /threads/{id}`.
-#[derive(Debug, Default, Deserialize)]
+/// The body of `PATCH /threads/{thread_id}`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"message": "Try juggling, with three balls."})))]
 pub struct EditThreadRequest {
+    #[cfg_attr(feature = "openapi", schema(value_type = Message, required = true))]
     pub message: Option<String>,
 }
 
@@ -76,10 +85,15 @@ impl EditThreadRequest {
     }
 }
 
-/// The body of `POST /threads/{id}/moderation`.
-#[derive(Debug, Default, Deserialize)]
+/// The body of `POST /threads/{thread_id}/moderation` (moderators only).
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"status": "rejected", "reason": "off topic"})))]
 pub struct ModerateRequest {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::schema::Decision, required = true))]
     pub status: Option<String>,
+    /// At most 1,000 characters once trimmed; blank means none.
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub reason: Option<String>,
 }
 

@@ -1,14 +1,17 @@
 //! The vote aggregate: one user's vote on one thread.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Actor, Aggregate, Direction, DomainError, Errors};
 use crate::events::Event;
 use crate::thread::Thread;
 
-/// The body of `PUT /threads/{id}/vote`.
-#[derive(Debug, Default, Deserialize)]
+/// The body of `PUT /threads/{thread_id}/vote`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"direction": "up"})))]
 pub struct VoteRequest {
+    #[cfg_attr(feature = "openapi", schema(value_type = Direction, required = true))]
     pub direction: Option<String>,
 }
 

@@ -10,7 +10,6 @@ mod extract;
 pub mod metrics;
 pub mod openapi;
 mod ops;
-pub mod patterns;
 pub mod protect;
 mod serve;
 

@@ -64,18 +64,6 @@ pub fn camel_case_links(response: &mut serde_json::Value) {
     }
 }
 
-// The schema of `flow_domain::ThreadType` (the domain has no OpenAPI
-// dependency; a test checks that the two agree).
-/// The kind of a thread.
-#[derive(ToSchema)]
-#[schema(as = ThreadType, rename_all = "SCREAMING_SNAKE_CASE")]
-#[allow(dead_code)]
-pub enum ThreadTypeSchema {
-    Problem,
-    Solution,
-    Comment,
-}
-
 /// Every `$ref` in a document (for a test that each one resolves).
 pub fn references(value: &serde_json::Value) -> Vec<String> {
     let mut found = Vec::new();
@@ -108,33 +96,4 @@ pub fn serve(document: &'static str) -> Response {
         document,
     )
         .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use utoipa::PartialSchema;
-
-    use super::*;
-
-    #[test]
-    fn the_thread_type_schema_names_what_the_domain_writes() {
-        let schema = serde_json::to_value(ThreadTypeSchema::schema()).expect("JSON");
-        let documented: Vec<String> =
-            serde_json::from_value(schema["enum"].clone()).expect("an enum");
-        let written: Vec<String> = [
-            flow_domain::ThreadType::Problem,
-            flow_domain::ThreadType::Solution,
-            flow_domain::ThreadType::Comment,
-        ]
-        .iter()
-        .map(|t| {
-            serde_json::to_value(t)
-                .expect("JSON")
-                .as_str()
-                .expect("a string")
-                .to_owned()
-        })
-        .collect();
-        assert_eq!(documented, written);
-    }
 }

@@ -1,4 +1,4 @@
-//! The text rules of the domain (`flow_domain::text`) as regular
+//! The text rules of [`crate::text`] as regular
 //! expressions, for the OpenAPI documents of both APIs
 //! (`tests/schemathesis/run` checks that both documents say the same).
 //!
