@@ -336,7 +336,7 @@ impl Direction {
     }
 }
 
-/// Where a thread stands in moderation.
+/// Where a thread stands: in moderation, or withdrawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModerationStatus {
@@ -344,6 +344,8 @@ pub enum ModerationStatus {
     Pending,
     Approved,
     Rejected,
+    /// Withdrawn by its author or a moderator: out of every listing and count.
+    Withdrawn,
 }
 
 impl ModerationStatus {
@@ -352,6 +354,7 @@ impl ModerationStatus {
             Self::Pending => "pending",
             Self::Approved => "approved",
             Self::Rejected => "rejected",
+            Self::Withdrawn => "withdrawn",
         }
     }
 

@@ -37,6 +37,22 @@ pub mod field {
     pub const REPLY_COUNT: &str = "reply_count";
     pub const AUTHOR: &str = "author";
     pub const EDITED_AT: &str = "edited_at";
+    pub const COMMENT_COUNT: &str = "comment_count";
+    /// The `name` claim of the proposer's token.
+    pub const PROPOSER_NAME: &str = "proposer_name";
+    /// The `name` claim of the author's token.
+    pub const AUTHOR_NAME: &str = "author_name";
+    /// Why a thread was rejected (the moderator's or the automatic moderator's reason).
+    pub const MODERATION_REASON: &str = "moderation_reason";
+    /// The stream sequence at which a thread entered its current status: the
+    /// key of the moderation queues (oldest first).
+    pub const STATUS_SEQ: &str = "status_seq";
+    /// Of a vote document: the thread voted on.
+    pub const THREAD_ID: &str = "thread_id";
+    /// Of a vote document: the voter's user id.
+    pub const VOTER: &str = "voter";
+    /// Of a vote document: `up`, `down` or `none`.
+    pub const DIRECTION: &str = "direction";
     /// Of the position document in [`PROJECTOR_STATE`](crate::PROJECTOR_STATE).
     pub const POSITION: &str = "position";
     /// Of the position document: the largest batch span any run recorded,
@@ -56,15 +72,26 @@ pub struct ProjectDoc {
     pub tagline: String,
     pub tags: Vec<String>,
     pub proposer: String,
+    /// The `name` claim of the proposer's token (`None` when it had none, and
+    /// in documents projected before it existed).
+    #[serde(default)]
+    pub proposer_name: Option<String>,
     pub created_at: String,
     /// The stream sequence of the proposal: the stable key of `sort=new`.
     pub created_seq: i64,
+    /// Every thread of the project but withdrawn ones, replies included.
     pub thread_count: i64,
+    /// Top-level PROBLEM threads, withdrawn ones left out (what
+    /// `GET /projects/{id}/threads?type=PROBLEM` pages through).
     pub problem_count: i64,
+    /// Top-level SOLUTION threads, likewise.
     pub solution_count: i64,
-    /// The sum over the project's threads (replies included) of
-    /// `up_vote - down_vote`: the key of `sort=top`. Absent (0) in documents
-    /// projected before it existed.
+    /// Top-level COMMENT threads, likewise.
+    #[serde(default)]
+    pub comment_count: i64,
+    /// The sum over the project's threads (replies included) that are
+    /// neither rejected nor withdrawn of `up_vote - down_vote`: the key of
+    /// `sort=top`. Absent (0) in documents projected before it existed.
     #[serde(default)]
     pub score: i64,
     /// The stream sequence of the latest activity: the proposal, or a thread
@@ -104,13 +131,44 @@ pub struct ThreadDoc {
     pub down_vote: i64,
     /// `up_vote - down_vote`: the key of `sort=top`.
     pub score: i64,
+    /// Replies, withdrawn ones left out.
     pub reply_count: i64,
     pub status: ModerationStatus,
+    /// Why the thread was rejected; `None` unless it is.
+    #[serde(default)]
+    pub moderation_reason: Option<String>,
+    /// When the thread entered its status (a stream sequence): the key of
+    /// the moderation queues. 0 in documents projected before it existed.
+    #[serde(default)]
+    pub status_seq: i64,
     pub author: String,
+    /// The `name` claim of the author's token.
+    #[serde(default)]
+    pub author_name: Option<String>,
     pub created_at: String,
     pub edited_at: Option<String>,
     pub created_seq: i64,
     pub seq: i64,
+}
+
+/// One user's vote on one thread (what `my_vote` answers), under
+/// [`VoteDoc::id`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VoteDoc {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub thread_id: String,
+    pub voter: String,
+    pub direction: flow_domain::Direction,
+    pub seq: i64,
+}
+
+impl VoteDoc {
+    /// The key of a user's vote on a thread: found by key for every thread
+    /// of a page at once, with no index of its own.
+    pub fn id(thread_id: &str, voter: &str) -> String {
+        format!("{thread_id}.{}", flow_domain::events::digest_key(voter))
+    }
 }
 
 /// The projector's durable position.
@@ -139,11 +197,13 @@ mod tests {
             tagline: "t".into(),
             tags: vec![],
             proposer: "u".into(),
+            proposer_name: None,
             created_at: "c".into(),
             created_seq: 1,
             thread_count: 0,
             problem_count: 0,
             solution_count: 0,
+            comment_count: 0,
             score: 0,
             last_activity_seq: 1,
             last_activity_at: None,
@@ -160,7 +220,10 @@ mod tests {
             score: 0,
             reply_count: 0,
             status: ModerationStatus::Pending,
+            moderation_reason: None,
+            status_seq: 1,
             author: "u".into(),
+            author_name: None,
             created_at: "c".into(),
             edited_at: None,
             created_seq: 1,
@@ -193,6 +256,8 @@ mod tests {
             field::PROBLEM_COUNT,
             field::SOLUTION_COUNT,
             field::LAST_ACTIVITY_AT,
+            field::COMMENT_COUNT,
+            field::PROPOSER_NAME,
         ] {
             assert!(project.contains(&name.into()), "{name}");
         }
@@ -206,11 +271,30 @@ mod tests {
             field::DOWN_VOTE,
             field::REPLY_COUNT,
             field::EDITED_AT,
+            field::MODERATION_REASON,
+            field::STATUS_SEQ,
+            field::AUTHOR_NAME,
         ] {
             assert!(thread.contains(&name.into()), "{name}");
         }
         for name in [field::ID, field::TAG, field::PROJECT_COUNT] {
             assert!(tag.contains(&name.into()), "{name}");
+        }
+        let vote = keys(&VoteDoc {
+            id: VoteDoc::id("t", "u"),
+            thread_id: "t".into(),
+            voter: "u".into(),
+            direction: flow_domain::Direction::Up,
+            seq: 1,
+        });
+        for name in [
+            field::ID,
+            field::THREAD_ID,
+            field::VOTER,
+            field::DIRECTION,
+            field::SEQ,
+        ] {
+            assert!(vote.contains(&name.into()), "{name}");
         }
         let position = keys(&PositionDoc { position: 1 });
         assert_eq!(position, [field::POSITION]);
@@ -230,7 +314,10 @@ mod tests {
                 score: 0,
                 reply_count: 0,
                 status,
+                moderation_reason: None,
+                status_seq: 1,
                 author: "u".into(),
+                author_name: None,
                 created_at: "c".into(),
                 edited_at: None,
                 created_seq: 1,

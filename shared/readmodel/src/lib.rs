@@ -24,13 +24,15 @@ pub const PROJECTS: &str = "projects";
 pub const THREADS: &str = "threads";
 /// One document per tag: how many projects carry it (`GET /tags`).
 pub const TAGS: &str = "tags";
+/// One document per user and thread voted on ([`VoteDoc`]).
+pub const VOTES: &str = "votes";
 /// The field of a project document holding its search prefixes (see [`search_prefixes`]).
 pub const SEARCH_FIELD: &str = field::SEARCH_PREFIXES;
 pub const PROJECTOR_STATE: &str = "projector_state";
 /// Events the projector could not apply, by stream sequence.
 pub const PARKED: &str = "parked_events";
 /// The base names of the collections every read-model generation has.
-pub const GENERATION_COLLECTIONS: &[&str] = &[PROJECTS, THREADS, TAGS, PARKED];
+pub const GENERATION_COLLECTIONS: &[&str] = &[PROJECTS, THREADS, TAGS, VOTES, PARKED];
 /// The `_id` of the projector's position document in [`PROJECTOR_STATE`].
 pub const POSITION_ID: &str = "position";
 
@@ -49,6 +51,7 @@ pub struct ReadModel {
     pub projects: Collection<ProjectDoc>,
     pub threads: Collection<ThreadDoc>,
     pub tags: Collection<TagDoc>,
+    pub votes: Collection<VoteDoc>,
     pub state: Collection<Document>,
 }
 
@@ -62,6 +65,7 @@ impl ReadModel {
             projects: db.collection(&collection_name(PROJECTS, generation)),
             threads: db.collection(&collection_name(THREADS, generation)),
             tags: db.collection(&collection_name(TAGS, generation)),
+            votes: db.collection(&collection_name(VOTES, generation)),
             state: db.collection(PROJECTOR_STATE),
             generation,
             db,
@@ -182,6 +186,12 @@ impl ReadModel {
                     "by_search_new",
                     false,
                 ),
+                // `GET /me/projects`: a user's projects, newest first.
+                index(
+                    doc! {field::PROPOSER: 1, field::CREATED_SEQ: -1},
+                    "by_proposer",
+                    false,
+                ),
             ])
             .await?;
         self.tags
@@ -206,6 +216,18 @@ impl ReadModel {
                 index(
                     doc! {field::PARENT_THREAD_ID: 1, field::CREATED_SEQ: 1},
                     "by_parent",
+                    false,
+                ),
+                // The moderation queues, oldest first.
+                index(
+                    doc! {field::STATUS: 1, field::STATUS_SEQ: 1},
+                    "by_status",
+                    false,
+                ),
+                // `GET /me/threads`: a user's threads, newest first.
+                index(
+                    doc! {field::AUTHOR: 1, field::CREATED_SEQ: -1},
+                    "by_author",
                     false,
                 ),
             ])
