@@ -1,6 +1,7 @@
 //! The whole system over HTTP, on real NATS and MongoDB-compatible servers.
 
 mod cluster;
+mod compatibility;
 mod connections;
 mod contract_errors;
 mod crash;
