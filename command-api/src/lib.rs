@@ -11,7 +11,7 @@ pub mod write;
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::extract::FromRef;
-use flow_domain::{Direction, ProjectId, ThreadId, UserId, thread::BannedWords};
+use flow_domain::{Direction, ThreadId, thread::BannedWords};
 use flow_http::auth::Jwt;
 use flow_http::metrics::Metrics;
 use flow_http::{ReadinessCheck, finish_router, serve};
@@ -74,7 +74,7 @@ pub struct AppState {
     pub idempotency: Arc<Idempotency>,
     pub jwt: Arc<Jwt>,
     /// Where each known thread belongs (its project and author): immutable.
-    pub thread_origins: Arc<cache::Bounded<ThreadId, (ProjectId, UserId)>>,
+    pub thread_origins: Arc<cache::Bounded<ThreadId, flow_domain::thread::Thread>>,
     /// Each known vote's direction and stream sequence, checked on append;
     /// keyed by [`cache::key_of`] its subject.
     pub votes: Arc<cache::Bounded<u64, (Direction, u64)>>,

@@ -42,19 +42,21 @@ impl Pending {
         }
     }
 
-    /// The events of a write, each with the same expected sequence; under an
-    /// `Idempotency-Key` their ids (and so their `Nats-Msg-Id`s) come from the key.
+    /// The events of a write, each with the sequence `expect` gives for it;
+    /// under an `Idempotency-Key` their ids (and so their `Nats-Msg-Id`s)
+    /// come from the key.
     pub fn all(
         events: Vec<flow_domain::events::Event>,
         actor: &str,
-        expect: Option<u64>,
+        expect: impl Fn(&flow_domain::events::Event) -> Option<u64>,
         keyed: Option<&Keyed>,
     ) -> Vec<Self> {
         events
             .into_iter()
             .enumerate()
             .map(|(n, event)| {
-                let mut pending = Self::new(event, actor, expect);
+                let expected = expect(&event);
+                let mut pending = Self::new(event, actor, expected);
                 if let Some(keyed) = keyed {
                     pending.envelope.id = keyed.event_id(n);
                 }

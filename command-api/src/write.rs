@@ -30,7 +30,8 @@ pub const MAX_ATTEMPTS: usize = 8;
 
 /// How a write learns the state it decides on.
 pub enum Load<'a, A: Aggregate> {
-    /// Every event of the subject, folded.
+    /// Every event of the subject, and of the write's other subjects
+    /// ([`Write::also`]), folded into one state.
     Fold,
     /// The subject is new: nothing to load, and the append expects it empty.
     New,
@@ -52,8 +53,16 @@ pub enum OnClash {
 }
 
 /// One write on one aggregate's subject.
+///
+/// Each event appended is expected at the sequence its subject was loaded
+/// at; an event that creates its aggregate ([`Event::creates_subject`])
+/// expects an empty subject; any other event is appended unchecked (a name
+/// released by its holder, whose change is checked on its own subject in
+/// the same atomic batch).
 pub struct Write<'a, A: Aggregate> {
     pub subject: String,
+    /// Other subjects folded into the same state (with [`Load::Fold`]).
+    pub also: Vec<String>,
     pub load: Load<'a, A>,
     pub on_clash: OnClash,
     pub actor: &'a Actor,
@@ -64,10 +73,17 @@ impl<'a, A: Aggregate> Write<'a, A> {
     pub fn new(subject: String, load: Load<'a, A>, actor: &'a Actor) -> Self {
         Self {
             subject,
+            also: Vec::new(),
             load,
             on_clash: OnClash::DecideAgain,
             actor,
         }
+    }
+
+    /// Folds `subject` into the state too (with [`Load::Fold`]).
+    pub fn also(mut self, subject: String) -> Self {
+        self.also.push(subject);
+        self
     }
 
     fn memory_key(&self) -> u64 {
@@ -148,41 +164,53 @@ async fn attempt<A: Aggregate>(
         let (state, version) = memory.get(&write.memory_key()).unwrap_or_default();
         let events = decide(&state)?;
         if !events.is_empty() {
-            match append(store, write, keyed, (state, version), events).await {
+            let versions = vec![(write.subject.clone(), version)];
+            match append(store, write, keyed, (state, versions), events).await {
                 Err(Attempt::Store(StoreError::Clash)) => {}
                 written => return written,
             }
         }
     }
-    let (state, version) = load(store, write).await?;
+    let (state, versions) = load(store, write).await?;
     let events = decide(&state)?;
     if events.is_empty() {
+        let version = versions.iter().map(|(_, seq)| *seq).max().unwrap_or(0);
         return Ok((state, version));
     }
-    append(store, write, keyed, (state, version), events).await
+    append(store, write, keyed, (state, versions), events).await
 }
 
-/// The state of the write's aggregate and its subject's last sequence.
+/// The last sequence of each subject a state was loaded from.
+type Versions = Vec<(String, u64)>;
+
+/// The state of the write's aggregate and the last sequence of each of its
+/// subjects.
 async fn load<A: Aggregate>(
     store: &EventStore,
     write: &Write<'_, A>,
-) -> Result<(A::State, u64), StoreError> {
-    match &write.load {
+) -> Result<(A::State, Versions), StoreError> {
+    let (state, version) = match &write.load {
         Load::Fold => {
-            store
-                .load(&write.subject, A::State::default(), A::apply)
-                .await
+            let mut state = A::State::default();
+            let mut versions = Vec::with_capacity(1 + write.also.len());
+            for subject in std::iter::once(&write.subject).chain(&write.also) {
+                let (folded, seq) = store.load(subject, state, A::apply).await?;
+                state = folded;
+                versions.push((subject.clone(), seq));
+            }
+            return Ok((state, versions));
         }
-        Load::New => Ok((A::State::default(), 0)),
+        Load::New => (A::State::default(), 0),
         Load::Remembered(_) => {
             let loaded = match store.last(&write.subject).await? {
                 Some((envelope, seq)) => (A::apply(A::State::default(), &envelope.event), seq),
                 None => (A::State::default(), 0),
             };
             write.remember(Some(&loaded));
-            Ok(loaded)
+            loaded
         }
-    }
+    };
+    Ok((state, vec![(write.subject.clone(), version)]))
 }
 
 /// Appends the events decided on `known` (a state and its sequence).
@@ -190,12 +218,21 @@ async fn append<A: Aggregate>(
     store: &EventStore,
     write: &Write<'_, A>,
     keyed: Option<&Keyed>,
-    known: (A::State, u64),
+    known: (A::State, Versions),
     events: Vec<Event>,
 ) -> Result<(A::State, u64), Attempt> {
-    let (state, version) = known;
+    let (state, versions) = known;
     let after = A::fold(state, &events);
-    let pending = Pending::all(events, write.actor.user_id.as_str(), Some(version), keyed);
+    let subjects = store.subjects();
+    let expect = |event: &Event| {
+        let subject = event.subject(subjects);
+        match versions.iter().find(|(loaded, _)| *loaded == subject) {
+            Some((_, seq)) => Some(*seq),
+            None if event.creates_subject() => Some(0),
+            None => None,
+        }
+    };
+    let pending = Pending::all(events, write.actor.user_id.as_str(), expect, keyed);
     match store.append_keyed(&pending, keyed).await {
         Ok(seq) => {
             write.remember(Some(&(after.clone(), seq)));

@@ -6,7 +6,7 @@ use flow_domain::events::Envelope;
 
 use crate::{
     parking::{self, Blocked, ParkedEvent},
-    projection::{Write, writes},
+    projection::{Uncounted, Write, writes},
 };
 
 /// An event as delivered: sequence, subject, payload, when it was stored.
@@ -40,7 +40,12 @@ pub fn decode(payload: &[u8], max_schema_version: u16) -> Result<Envelope, Strin
 
 /// Decodes events and turns them into writes; parks what cannot be decoded
 /// and what waits behind a parked event (blocking the documents it touches).
-pub fn plan(blocked: &mut Blocked, max_schema_version: u16, events: &[Delivered]) -> Plan {
+pub fn plan(
+    blocked: &mut Blocked,
+    uncounted: &mut Uncounted,
+    max_schema_version: u16,
+    events: &[Delivered],
+) -> Plan {
     let mut plan = Plan::default();
     for event in events {
         plan.position = event.seq;
@@ -61,7 +66,7 @@ pub fn plan(blocked: &mut Blocked, max_schema_version: u16, events: &[Delivered]
                 continue;
             }
         };
-        let event_writes = writes(event.seq as i64, &envelope);
+        let event_writes = writes(event.seq as i64, &envelope, uncounted);
         if let Some(parked) = blocked.park_if_behind(event.seq, &event.subject, &event_writes) {
             plan.parked.push(parked);
             continue;
@@ -92,7 +97,7 @@ mod tests {
             delivered(7, "flow.evt.project.p1", "not json"),
             delivered(8, "flow.evt.project.p1", "nor this"),
         ];
-        let plan = plan(&mut blocked, 1, &events);
+        let plan = plan(&mut blocked, &mut Uncounted::default(), 1, &events);
         assert!(plan.events.is_empty());
         assert_eq!(plan.position, 8, "parked events count as passed");
         assert_eq!(plan.parked[0].blocks, ["projects/p1"]);

@@ -1,10 +1,21 @@
 //! From events to read-document writes. Pure: each event at a stream
 //! sequence becomes update statements guarded by the documents' `seq`, so a
 //! statement applied twice changes nothing the second time.
+//!
+//! A project's `score` counts the votes of its threads that are neither
+//! rejected nor withdrawn. A vote moves it only while its thread counts
+//! ([`Uncounted`], the planner's state); when a thread's status changes, the
+//! project's score is computed again from its threads' documents
+//! ([`RESCORE`] statements, run after the batch's other statements), which
+//! holds whatever part of a batch an earlier attempt wrote.
+
+use std::collections::HashSet;
 
 use flow_domain::events::{Envelope, Event};
-use flow_domain::{Direction, ModerationStatus, ThreadType};
-use flow_readmodel::{PROJECTS, SEARCH_FIELD, TAGS, THREADS, field, search_prefixes};
+use flow_domain::{Direction, ModerationStatus, ThreadId, ThreadType};
+use flow_readmodel::{
+    PROJECTS, SEARCH_FIELD, TAGS, THREADS, VOTES, VoteDoc, field, search_prefixes,
+};
 use mongodb::bson::{Bson, Document, doc};
 use time::format_description::well_known::Rfc3339;
 
@@ -62,6 +73,67 @@ impl Write {
     }
 }
 
+/// Not a collection: a statement naming a project (`{_id}`) whose score is
+/// computed again from its threads once the batch's documents are written.
+pub const RESCORE: &str = "rescore";
+
+impl Write {
+    /// The project's score, computed again from its threads' documents.
+    fn rescore(project_id: String) -> Self {
+        Self {
+            collection: RESCORE,
+            filter: doc! {field::ID: project_id},
+            update: Document::new(),
+            upsert: false,
+        }
+    }
+}
+
+/// Threads whose votes do not count toward their project's score (rejected
+/// or withdrawn), as the events planned so far leave them.
+#[derive(Debug, Default, Clone)]
+pub struct Uncounted(HashSet<ThreadId>);
+
+impl Uncounted {
+    pub fn new(threads: impl IntoIterator<Item = ThreadId>) -> Self {
+        Self(threads.into_iter().collect())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Follows a thread's status as `event` changes it.
+    fn follow(&mut self, event: &Event) {
+        match event {
+            Event::ThreadModerated {
+                thread_id, status, ..
+            } => {
+                if *status == ModerationStatus::Rejected {
+                    self.0.insert(*thread_id);
+                } else {
+                    self.0.remove(thread_id);
+                }
+            }
+            Event::ThreadEdited { thread_id, .. } => {
+                self.0.remove(thread_id);
+            }
+            Event::ThreadWithdrawn { thread_id, .. } => {
+                self.0.insert(*thread_id);
+            }
+            _ => {}
+        }
+    }
+
+    fn counts(&self, thread_id: &ThreadId) -> bool {
+        !self.0.contains(thread_id)
+    }
+}
+
 fn timestamp(envelope: &Envelope) -> String {
     envelope.occurred_at.format(&Rfc3339).unwrap_or_default()
 }
@@ -108,6 +180,7 @@ fn project_proposed(seq: i64, envelope: &Envelope) -> Vec<Write> {
         tagline,
         tags: project_tags,
         proposer,
+        proposer_name,
     } = &envelope.event
     else {
         return Vec::new();
@@ -120,11 +193,13 @@ fn project_proposed(seq: i64, envelope: &Envelope) -> Vec<Write> {
             field::TAGLINE: tagline,
             field::TAGS: tags(project_tags),
             field::PROPOSER: proposer.as_str(),
+            field::PROPOSER_NAME: proposer_name.as_deref().map_or(Bson::Null, Bson::from),
             field::CREATED_AT: timestamp(envelope),
             field::CREATED_SEQ: seq,
             field::THREAD_COUNT: 0_i64,
             field::PROBLEM_COUNT: 0_i64,
             field::SOLUTION_COUNT: 0_i64,
+            field::COMMENT_COUNT: 0_i64,
             field::SCORE: 0_i64,
             field::LAST_ACTIVITY_SEQ: seq,
             field::LAST_ACTIVITY_AT: timestamp(envelope),
@@ -146,6 +221,7 @@ fn thread_started(seq: i64, envelope: &Envelope) -> Vec<Write> {
         thread_type,
         message,
         author,
+        author_name,
     } = &envelope.event
     else {
         return Vec::new();
@@ -163,24 +239,22 @@ fn thread_started(seq: i64, envelope: &Envelope) -> Vec<Write> {
             field::SCORE: 0_i64,
             field::REPLY_COUNT: 0_i64,
             field::STATUS: ModerationStatus::Pending.as_str(),
+            field::MODERATION_REASON: Bson::Null,
+            field::STATUS_SEQ: seq,
             field::AUTHOR: author.as_str(),
+            field::AUTHOR_NAME: author_name.as_deref().map_or(Bson::Null, Bson::from),
             field::CREATED_AT: timestamp(envelope),
             field::EDITED_AT: Bson::Null,
             field::CREATED_SEQ: seq,
             field::SEQ: seq,
         },
     )];
-    let (problems, solutions) = match thread_type {
-        ThreadType::Problem => (1_i64, 0_i64),
-        ThreadType::Solution => (0, 1),
-        ThreadType::Comment => (0, 0),
-    };
     writes.push(Write::guarded(
         PROJECTS,
         project_id.to_string(),
         seq,
         doc! {
-            "$inc": {field::THREAD_COUNT: 1_i64, field::PROBLEM_COUNT: problems, field::SOLUTION_COUNT: solutions},
+            "$inc": thread_counts(*thread_type, parent_thread_id.is_some(), 1),
             "$max": activity(envelope, seq),
         },
     ));
@@ -195,11 +269,93 @@ fn thread_started(seq: i64, envelope: &Envelope) -> Vec<Write> {
     writes
 }
 
-/// The writes that project `envelope`, stored at stream sequence `seq`.
-pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
+/// How a thread moves its project's counts (`delta` 1 when started, -1 when
+/// withdrawn): every thread counts in `thread_count`; only top-level ones in
+/// the count of their type, as the listing by type pages through them.
+fn thread_counts(thread_type: ThreadType, reply: bool, delta: i64) -> Document {
+    let by_type = match thread_type {
+        ThreadType::Problem => field::PROBLEM_COUNT,
+        ThreadType::Solution => field::SOLUTION_COUNT,
+        ThreadType::Comment => field::COMMENT_COUNT,
+    };
+    let mut counts = doc! {field::THREAD_COUNT: delta};
+    if !reply {
+        counts.insert(by_type, delta);
+    }
+    counts
+}
+
+/// A thread was withdrawn: out of its project's counts and its parent's
+/// replies, its votes out of the project's score (for `ThreadWithdrawn` only).
+fn thread_withdrawn(seq: i64, envelope: &Envelope) -> Vec<Write> {
+    let Event::ThreadWithdrawn {
+        thread_id,
+        project_id,
+        parent_thread_id,
+        thread_type,
+        ..
+    } = &envelope.event
+    else {
+        return Vec::new();
+    };
+    let mut writes = vec![
+        Write::guarded(
+            THREADS,
+            thread_id.to_string(),
+            seq,
+            doc! {"$set": {
+                field::STATUS: ModerationStatus::Withdrawn.as_str(),
+                field::MODERATION_REASON: Bson::Null,
+                field::STATUS_SEQ: seq,
+            }},
+        ),
+        Write::guarded(
+            PROJECTS,
+            project_id.to_string(),
+            seq,
+            doc! {"$inc": thread_counts(*thread_type, parent_thread_id.is_some(), -1)},
+        ),
+    ];
+    if let Some(parent) = parent_thread_id {
+        writes.push(Write::guarded(
+            THREADS,
+            parent.to_string(),
+            seq,
+            doc! {"$inc": {field::REPLY_COUNT: -1_i64}},
+        ));
+    }
+    writes.push(Write::rescore(project_id.to_string()));
+    writes
+}
+
+/// The writes that project `envelope`, stored at stream sequence `seq`,
+/// with the threads that count as the events before it leave them.
+pub fn writes(seq: i64, envelope: &Envelope, uncounted: &mut Uncounted) -> Vec<Write> {
+    // Whether a vote counts is decided before its own event changes anything.
+    let counted = match &envelope.event {
+        Event::VoteCast { thread_id, .. } => uncounted.counts(thread_id),
+        _ => true,
+    };
+    uncounted.follow(&envelope.event);
     match &envelope.event {
-        Event::ProjectNameClaimed { .. } => Vec::new(),
+        Event::ProjectNameClaimed { .. } | Event::ProjectNameReleased { .. } => Vec::new(),
         Event::ProjectProposed { .. } => project_proposed(seq, envelope),
+        Event::ProjectChanged {
+            project_id,
+            project_name,
+            tagline,
+            ..
+        } => vec![Write::guarded(
+            PROJECTS,
+            project_id.to_string(),
+            seq,
+            doc! {"$set": {
+                field::PROJECT_NAME: project_name,
+                field::TAGLINE: tagline,
+                SEARCH_FIELD: search_prefixes(&[project_name, tagline]),
+            }},
+        )],
+        Event::ThreadWithdrawn { .. } => thread_withdrawn(seq, envelope),
         Event::ProjectTagsChanged {
             project_id,
             tags: project_tags,
@@ -232,6 +388,8 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
                     field::MESSAGE: message,
                     field::EDITED_AT: timestamp(envelope),
                     field::STATUS: ModerationStatus::Pending.as_str(),
+                    field::MODERATION_REASON: Bson::Null,
+                    field::STATUS_SEQ: seq,
                 }},
             ),
             Write::guarded(
@@ -240,35 +398,72 @@ pub fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
                 seq,
                 doc! {"$max": activity(envelope, seq)},
             ),
+            // Back to pending: a rejected thread's votes count again.
+            Write::rescore(project_id.to_string()),
         ],
         Event::ThreadModerated {
-            thread_id, status, ..
-        } => vec![Write::guarded(
-            THREADS,
-            thread_id.to_string(),
-            seq,
-            doc! {"$set": {field::STATUS: status.as_str()}},
-        )],
-        Event::VoteCast {
             thread_id,
             project_id,
-            direction,
-            previous,
+            status,
+            reason,
             ..
         } => {
-            let (up, down) = vote_delta(*direction, *previous);
+            let reason = match (status, reason) {
+                (ModerationStatus::Rejected, Some(reason)) => Bson::String(reason.clone()),
+                _ => Bson::Null,
+            };
             vec![
                 Write::guarded(
                     THREADS,
                     thread_id.to_string(),
                     seq,
+                    doc! {"$set": {
+                        field::STATUS: status.as_str(),
+                        field::MODERATION_REASON: reason,
+                        field::STATUS_SEQ: seq,
+                    }},
+                ),
+                Write::rescore(project_id.to_string()),
+            ]
+        }
+        Event::VoteCast {
+            thread_id,
+            project_id,
+            voter,
+            direction,
+            previous,
+        } => {
+            let (up, down) = vote_delta(*direction, *previous);
+            let project = if counted {
+                doc! {"$inc": {field::SCORE: up - down}, "$max": activity(envelope, seq)}
+            } else {
+                doc! {"$max": activity(envelope, seq)}
+            };
+            let thread = thread_id.to_string();
+            let vote = VoteDoc::id(&thread, voter.as_str());
+            vec![
+                Write::guarded(
+                    THREADS,
+                    thread.clone(),
+                    seq,
                     doc! {"$inc": {field::UP_VOTE: up, field::DOWN_VOTE: down, field::SCORE: up - down}},
                 ),
+                Write::guarded(PROJECTS, project_id.to_string(), seq, project),
+                Write::create(
+                    VOTES,
+                    vote.clone(),
+                    doc! {
+                        field::THREAD_ID: thread,
+                        field::VOTER: voter.as_str(),
+                        field::DIRECTION: Direction::None.as_str(),
+                        field::SEQ: 0_i64,
+                    },
+                ),
                 Write::guarded(
-                    PROJECTS,
-                    project_id.to_string(),
+                    VOTES,
+                    vote,
                     seq,
-                    doc! {"$inc": {field::SCORE: up - down}, "$max": activity(envelope, seq)},
+                    doc! {"$set": {field::DIRECTION: direction.as_str()}},
                 ),
             ]
         }
@@ -292,6 +487,11 @@ mod tests {
         Envelope::new(event, "alice", OffsetDateTime::UNIX_EPOCH)
     }
 
+    /// The writes of one event with every thread counting.
+    fn writes(seq: i64, envelope: &Envelope) -> Vec<Write> {
+        super::writes(seq, envelope, &mut Uncounted::default())
+    }
+
     #[test]
     fn every_update_is_guarded_by_the_document_sequence() {
         let thread_id = ThreadId::new();
@@ -305,7 +505,7 @@ mod tests {
                 previous: Direction::Up,
             }),
         );
-        assert_eq!(writes.len(), 2);
+        assert_eq!(writes.len(), 4);
         assert_eq!(
             writes[0].filter,
             doc! {"_id": thread_id.to_string(), "seq": {"$lt": 42_i64}}
@@ -329,7 +529,8 @@ mod tests {
     /// Every non-creating statement: filter `{_id, seq: {$lt: seq}}` and `$set: {seq}`;
     /// every creating one: `$setOnInsert` on `{_id}` only.
     fn assert_every_update_is_guarded(writes: &[Write], seq: i64) {
-        for write in writes {
+        // A score computed again is absolute: it needs no guard.
+        for write in writes.iter().filter(|w| w.collection != RESCORE) {
             if write.upsert {
                 assert_eq!(
                     write.filter.keys().collect::<Vec<_>>(),
@@ -375,6 +576,7 @@ mod tests {
                 tagline: "a clown".into(),
                 tags: vec![tag("clown"), tag("circus")],
                 proposer: UserId::parse("alice").expect("valid"),
+                proposer_name: None,
             }),
         );
         assert_every_update_is_guarded(&writes, 9);
@@ -474,7 +676,7 @@ mod tests {
                 moderator: None,
             }),
         );
-        assert!(moderated.iter().all(|w| w.collection == THREADS));
+        assert!(moderated.iter().all(|w| w.collection != PROJECTS));
     }
 
     #[test]
@@ -489,6 +691,7 @@ mod tests {
                 thread_type: ThreadType::Problem,
                 message: "m".into(),
                 author: UserId::parse("a").expect("valid"),
+                author_name: None,
             }),
         );
         let collections: Vec<&str> = writes.iter().map(|w| w.collection).collect();
@@ -499,5 +702,134 @@ mod tests {
             writes[2].filter.get_str("_id").expect("id"),
             parent.to_string()
         );
+    }
+
+    fn vote(thread_id: ThreadId, project_id: ProjectId) -> Envelope {
+        envelope(Event::VoteCast {
+            thread_id,
+            project_id,
+            voter: UserId::parse("bob").expect("valid"),
+            direction: Direction::Up,
+            previous: Direction::None,
+        })
+    }
+
+    fn moves_score(writes: &[Write]) -> bool {
+        writes.iter().any(|w| {
+            w.collection == PROJECTS
+                && w.update
+                    .get_document("$inc")
+                    .is_ok_and(|inc| inc.contains_key("score"))
+        })
+    }
+
+    #[test]
+    fn votes_on_a_rejected_or_withdrawn_thread_leave_the_project_score_alone() {
+        let (thread_id, project_id) = (ThreadId::new(), ProjectId::new());
+        let mut uncounted = Uncounted::default();
+        assert!(moves_score(&super::writes(
+            1,
+            &vote(thread_id, project_id),
+            &mut uncounted
+        )));
+        let rejected = envelope(Event::ThreadModerated {
+            thread_id,
+            project_id,
+            status: ModerationStatus::Rejected,
+            reason: Some("off topic".into()),
+            moderator: None,
+        });
+        let decided = super::writes(2, &rejected, &mut uncounted);
+        let set = decided[0].update.get_document("$set").expect("set");
+        assert_eq!(set.get_str("moderation_reason"), Ok("off topic"));
+        assert_eq!(set.get_i64("status_seq"), Ok(2));
+        assert!(decided.iter().any(|w| w.collection == RESCORE));
+        let later = super::writes(3, &vote(thread_id, project_id), &mut uncounted);
+        assert!(!moves_score(&later), "not while rejected");
+        assert!(
+            later.iter().any(|w| w.collection == THREADS),
+            "the thread still counts it"
+        );
+        let edited = envelope(Event::ThreadEdited {
+            thread_id,
+            project_id,
+            message: "m".into(),
+        });
+        super::writes(4, &edited, &mut uncounted);
+        assert!(moves_score(&super::writes(
+            5,
+            &vote(thread_id, project_id),
+            &mut uncounted
+        )));
+        let withdrawn = envelope(Event::ThreadWithdrawn {
+            thread_id,
+            project_id,
+            parent_thread_id: None,
+            thread_type: ThreadType::Comment,
+            by: UserId::parse("bob").expect("valid"),
+        });
+        super::writes(6, &withdrawn, &mut uncounted);
+        assert!(!moves_score(&super::writes(
+            7,
+            &vote(thread_id, project_id),
+            &mut uncounted
+        )));
+    }
+
+    #[test]
+    fn only_top_level_threads_count_by_type_and_a_withdrawal_takes_its_counts_back() {
+        let project_id = ProjectId::new();
+        let parent = ThreadId::new();
+        let started = |parent_thread_id| {
+            writes(
+                3,
+                &envelope(Event::ThreadStarted {
+                    thread_id: ThreadId::new(),
+                    project_id,
+                    parent_thread_id,
+                    thread_type: ThreadType::Problem,
+                    message: "m".into(),
+                    author: UserId::parse("a").expect("valid"),
+                    author_name: Some("A".into()),
+                }),
+            )
+        };
+        let inc = |writes: &[Write]| {
+            writes
+                .iter()
+                .find(|w| w.collection == PROJECTS)
+                .and_then(|w| w.update.get_document("$inc").ok().cloned())
+                .expect("counts")
+        };
+        assert_eq!(
+            inc(&started(None)),
+            doc! {"thread_count": 1_i64, "problem_count": 1_i64}
+        );
+        assert_eq!(inc(&started(Some(parent))), doc! {"thread_count": 1_i64});
+        let created = started(None)[0]
+            .update
+            .get_document("$setOnInsert")
+            .expect("fields")
+            .clone();
+        assert_eq!(created.get_str("author_name"), Ok("A"));
+        let withdrawn = writes(
+            9,
+            &envelope(Event::ThreadWithdrawn {
+                thread_id: ThreadId::new(),
+                project_id,
+                parent_thread_id: Some(parent),
+                thread_type: ThreadType::Comment,
+                by: UserId::parse("a").expect("valid"),
+            }),
+        );
+        assert_eq!(inc(&withdrawn), doc! {"thread_count": -1_i64});
+        assert!(withdrawn.iter().any(|w| {
+            w.collection == THREADS
+                && w.filter.get_str("_id") == Ok(parent.to_string().as_str())
+                && w.update
+                    .get_document("$inc")
+                    .is_ok_and(|i| i.get_i64("reply_count") == Ok(-1))
+        }));
+        assert!(withdrawn.iter().any(|w| w.collection == RESCORE));
     }
 }

@@ -488,7 +488,8 @@ impl Runner {
                 self.projection.settings.max_schema_version,
             )
             .map_err(|e| anyhow::anyhow!("event {event_seq} still cannot be applied: {e}"))?;
-            let event_writes: Vec<Write> = writes(event_seq as i64, &envelope)
+            let uncounted = &mut self.projection.uncounted;
+            let event_writes: Vec<Write> = writes(event_seq as i64, &envelope, uncounted)
                 .into_iter()
                 .map(parking::unguarded)
                 .collect();

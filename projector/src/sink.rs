@@ -4,11 +4,15 @@
 //! that. A crash anywhere leaves the position at or behind the documents,
 //! and the documents' `seq` guards make the events after it apply once.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    time::Duration,
+};
 
 use async_nats::jetstream;
+use flow_domain::ModerationStatus;
 use flow_domain::events::Envelope;
-use flow_readmodel::{PARKED, ReadModel, field};
+use flow_readmodel::{PARKED, PROJECTS, ReadModel, THREADS, field};
 use mongodb::bson::{Document, RawArrayBuf, RawDocumentBuf, doc};
 use tokio::sync::watch;
 
@@ -17,7 +21,7 @@ use crate::{
     coalesce::coalesce,
     parking::{self, Blocked, ParkedEvent},
     plan::{self, Delivered, Plan},
-    projection::{Write, writes},
+    projection::{RESCORE, Uncounted, Write, writes},
     settings::{BULK_COMMAND, LIVE_COMMAND, Settings},
 };
 
@@ -105,7 +109,14 @@ pub async fn write_statements(
     per_command: usize,
 ) -> Result<(), WriteFailure> {
     let mut by_collection: BTreeMap<&'static str, Vec<&Write>> = BTreeMap::new();
+    let mut rescore = BTreeSet::new();
     for write in writes {
+        if write.collection == RESCORE {
+            if let Ok(project_id) = write.filter.get_str(field::ID) {
+                rescore.insert(project_id.to_owned());
+            }
+            continue;
+        }
         by_collection
             .entry(write.collection)
             .or_default()
@@ -143,7 +154,90 @@ pub async fn write_statements(
         Ok(())
     });
     futures::future::try_join_all(per_collection).await?;
+    rescore_projects(model, &rescore).await
+}
+
+/// Sets each project's score to the sum of its counted threads' scores, as
+/// their documents hold them now (after the batch's other statements).
+async fn rescore_projects(
+    model: &ReadModel,
+    projects: &BTreeSet<String>,
+) -> Result<(), WriteFailure> {
+    if projects.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&String> = projects.iter().collect();
+    let counted = [
+        ModerationStatus::Pending.as_str(),
+        ModerationStatus::Approved.as_str(),
+    ];
+    let pipeline = [
+        doc! {"$match": {field::PROJECT_ID: {"$in": &ids}, field::STATUS: {"$in": counted.as_slice()}}},
+        doc! {"$group": {"_id": format!("${}", field::PROJECT_ID), field::SCORE: {"$sum": format!("${}", field::SCORE)}}},
+    ];
+    let threads = model.db.collection::<Document>(&model.collection(THREADS));
+    let mut sums = threads
+        .aggregate(pipeline)
+        .await
+        .map_err(|e| classify(e, "the scores of threads"))?;
+    let mut scores: HashMap<String, i64> = HashMap::new();
+    while sums
+        .advance()
+        .await
+        .map_err(|e| classify(e, "the scores of threads"))?
+    {
+        let sum = sums.current();
+        if let Ok(id) = sum.get_str("_id") {
+            scores.insert(id.to_owned(), raw_i64(sum.get(field::SCORE).ok().flatten()));
+        }
+    }
+    let updates: Vec<Document> = projects
+        .iter()
+        .map(|id| {
+            let score = scores.get(id).copied().unwrap_or(0);
+            doc! {"q": {field::ID: id}, "u": {"$set": {field::SCORE: score}}}
+        })
+        .collect();
+    let projects_collection = model.collection(PROJECTS);
+    model
+        .db
+        .run_command(doc! {"update": projects_collection, "updates": updates, "ordered": false})
+        .await
+        .map_err(|e| classify(e, "the scores of projects"))?;
     Ok(())
+}
+
+/// An integer of a raw reply however the server stored it.
+fn raw_i64(value: Option<mongodb::bson::RawBsonRef<'_>>) -> i64 {
+    use mongodb::bson::RawBsonRef;
+    match value {
+        Some(RawBsonRef::Int64(v)) => v,
+        Some(RawBsonRef::Int32(v)) => i64::from(v),
+        Some(RawBsonRef::Double(v)) => v as i64,
+        _ => 0,
+    }
+}
+
+/// The threads whose votes do not count, as the documents say.
+pub async fn load_uncounted(model: &ReadModel) -> anyhow::Result<Uncounted> {
+    let closed = [
+        ModerationStatus::Rejected.as_str(),
+        ModerationStatus::Withdrawn.as_str(),
+    ];
+    let threads = model.db.collection::<Document>(&model.collection(THREADS));
+    let mut found = threads
+        .find(doc! {field::STATUS: {"$in": closed.as_slice()}})
+        .projection(doc! {field::ID: 1})
+        .await?;
+    let mut ids = Vec::new();
+    while found.advance().await? {
+        if let Ok(id) = found.current().get_str(field::ID)
+            && let Ok(id) = flow_domain::ThreadId::parse(id)
+        {
+            ids.push(id);
+        }
+    }
+    Ok(Uncounted::new(ids))
 }
 
 async fn write_parked(model: &ReadModel, parked: &[ParkedEvent]) -> Result<(), WriteFailure> {
@@ -197,9 +291,10 @@ pub async fn acknowledge(messages: &[jetstream::Message], cumulative: bool) {
 /// Applies events (with their stream sequences, in order) to a read model as
 /// the projector does, without coalescing.
 pub async fn apply_events(model: &ReadModel, events: &[(u64, Envelope)]) -> anyhow::Result<()> {
+    let mut uncounted = load_uncounted(model).await?;
     let all: Vec<Write> = events
         .iter()
-        .flat_map(|(seq, envelope)| writes(*seq as i64, envelope))
+        .flat_map(|(seq, envelope)| writes(*seq as i64, envelope, &mut uncounted))
         .collect();
     let position = events.iter().map(|(seq, _)| *seq).max().unwrap_or(0);
     write_all(model, &all, &[], position, BULK_COMMAND, || {}).await?;
@@ -221,6 +316,8 @@ pub struct Written {
 pub struct Projection {
     pub model: ReadModel,
     pub blocked: Blocked,
+    /// The threads whose votes do not count (the planner's other state).
+    pub uncounted: Uncounted,
     pub settings: Settings,
     /// Coalescing is safe once the position passes what an earlier run may
     /// have written in other batch boundaries.
@@ -230,6 +327,7 @@ pub struct Projection {
 impl Projection {
     pub async fn open(model: ReadModel, settings: Settings) -> anyhow::Result<Self> {
         let blocked = parking::load_blocked(&model).await?;
+        let uncounted = load_uncounted(&model).await?;
         // A run writes at most one batch beyond the position it records, so
         // an earlier run may have written up to its batch size past it, in its
         // own batch boundaries. Every run records its batch size before its
@@ -254,6 +352,7 @@ impl Projection {
         Ok(Self {
             model,
             blocked,
+            uncounted,
             settings,
             coalesce_after,
         })
@@ -261,7 +360,12 @@ impl Projection {
 
     /// Plans delivered events against this generation's blocked documents.
     pub fn plan(&mut self, events: &[Delivered]) -> Plan {
-        plan::plan(&mut self.blocked, self.settings.max_schema_version, events)
+        plan::plan(
+            &mut self.blocked,
+            &mut self.uncounted,
+            self.settings.max_schema_version,
+            events,
+        )
     }
 
     /// Whether a batch starting at `first` may merge statements.

@@ -32,13 +32,15 @@ use super::{projects, schema::*, threads};
 #[openapi(
     info(
         title = "Projects Flow command API",
-        description = "Writes: proposals, tags, threads, votes and moderation. Every write needs `Authorization: Bearer <JWT>` (HS256) and answers once JetStream has stored its events, with a `consistency_token` (also in the `Consistency-Token` header) to give to the query API.\n\nErrors are `application/problem+json`. Every write can answer 400 (malformed JSON), 401 (missing or bad token), 413 (body over 64 KiB), 415 (not JSON), 422 (field rules, each bad field named in `errors`), 429 (rate limited, with `Retry-After`) and 503 (a dependency is unavailable, the request took too long, or too many requests are in flight; with `Retry-After`). A method a path does not serve is answered 405 with `Allow`."
+        description = "Writes: proposals, changes of a project, tags, threads (started, edited, withdrawn), votes and moderation. Every write needs `Authorization: Bearer <JWT>` (HS256) and answers once JetStream has stored its events, with a `consistency_token` (also in the `Consistency-Token` header) to give to the query API.\n\nErrors are `application/problem+json`. Every write can answer 400 (malformed JSON), 401 (missing or bad token), 413 (body over 64 KiB), 415 (not JSON), 422 (field rules, each bad field named in `errors`), 429 (rate limited, with `Retry-After`) and 503 (a dependency is unavailable, the request took too long, or too many requests are in flight; with `Retry-After`). A method a path does not serve is answered 405 with `Allow`."
     ),
     paths(
         projects::propose,
+        projects::change,
         projects::change_tags,
         threads::start_thread,
         threads::edit_thread,
+        threads::withdraw,
         threads::vote,
         threads::moderate,
         healthz,
@@ -294,6 +296,8 @@ mod tests {
             ("/projects/{project_id}/tags", "put"),
             ("/projects/{project_id}/threads", "post"),
             ("/threads/{thread_id}", "patch"),
+            ("/threads/{thread_id}", "delete"),
+            ("/projects/{project_id}", "patch"),
             ("/threads/{thread_id}/vote", "put"),
             ("/threads/{thread_id}/moderation", "post"),
         ] {

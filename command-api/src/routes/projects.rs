@@ -3,12 +3,13 @@ use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::Response,
-    routing::{post, put},
+    routing::{patch, post, put},
 };
 use flow_domain::{
     ProjectId, ThreadId,
     project::{
-        self, ChangeTags, ChangeTagsRequest, Project, ProposeProject, ProposeProjectRequest,
+        self, ChangeProject, ChangeProjectRequest, ChangeTags, ChangeTagsRequest, NameClaim,
+        Project, ProposeProject, ProposeProjectRequest, Renaming,
     },
 };
 use flow_http::auth::Authenticated;
@@ -18,12 +19,13 @@ use super::schema;
 use crate::{
     AppState,
     idempotency::Keyed,
-    write::{Load, OnClash, Request, Write, Written, execute, idempotent, path_id, token},
+    write::{Load, Request, Write, Written, execute, idempotent, path_id, token},
 };
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/projects/propose", post(propose))
+        .route("/projects/{project_id}", patch(change))
         .route("/projects/{project_id}/tags", put(change_tags))
 }
 
@@ -53,30 +55,22 @@ pub(crate) async fn propose(
     body: JsonWithBytes<ProposeProjectRequest>,
 ) -> Result<Response, ApiError> {
     let cmd = ProposeProject::parse(body.value)?;
-    // Every subject of a proposal is new: the name claim's above all, so a
-    // taken name refuses the whole batch.
-    let write = Write::<Project> {
-        on_clash: OnClash::Refuse(
-            "a project with this name already exists (names are compared ignoring case)",
-        ),
-        ..Write::new(
-            state.store.subjects().name(&cmd.project_name.unique_key()),
-            Load::New,
-            &actor,
-        )
-    };
+    // Decided on the claim of the name (free, or released by a rename); the
+    // project's and threads' subjects are new.
+    let subject = state.store.subjects().name(&cmd.project_name.unique_key());
+    let write = Write::<NameClaim>::new(subject, Load::Fold, &actor);
     let (state, actor) = (&state, &actor);
     let request = Request::new(actor, &headers, "POST /projects/propose", &body.bytes);
     idempotent(&state.idempotency, request, |keyed| async move {
         let keyed = keyed.as_ref();
         let project_id = keyed.map_or_else(ProjectId::new, Keyed::project_id);
-        let decide = |_: &Option<Project>| {
+        let decide = |claim: &Option<ProjectId>| {
             let mut started = 0;
             let thread_id = || {
                 started += 1;
                 keyed.map_or_else(ThreadId::new, |k| k.thread_id(started))
             };
-            Ok(project::propose(cmd.clone(), actor, project_id, thread_id))
+            project::propose(claim, cmd.clone(), actor, project_id, thread_id)
         };
         let (_, seq) = execute(&state.store, &write, keyed, decide).await?;
         let consistency_token = token(seq);
@@ -129,6 +123,50 @@ pub(crate) async fn change_tags(
             project_id,
             tags,
             consistency_token,
+        },
+    )
+}
+
+/// Changes a project's name or tagline; proposer only.
+#[utoipa::path(
+    patch,
+    path = "/projects/{project_id}",
+    tag = "projects",
+    params(("project_id" = String, Path, format = "uuid", description = "The project; an unknown or malformed id is 404.")),
+    request_body = ChangeProjectRequest,
+    responses(
+        schema::WriteRefusals,
+        (status = 200, description = "Stored (or nothing changed): a new name is claimed and the old one is free for others at once.", body = schema::ProjectChanged, headers(("Consistency-Token" = schema::ConsistencyToken, description = "The body's `consistency_token`."))),
+        (status = 403, description = "Only the proposer may change a project.", body = schema::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project.", body = schema::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new name is taken (ignoring case); or the project changed concurrently too often.", body = schema::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field rules broken, each bad field named in `errors`: neither field given, or a field breaks the rules of a proposal.", body = schema::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(project_id = %project_id))]
+pub(crate) async fn change(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(project_id): Path<String>,
+    JsonBody(body): JsonBody<ChangeProjectRequest>,
+) -> Result<Written, ApiError> {
+    let project_id = path_id(&project_id, "project", ProjectId::parse)?;
+    let cmd = ChangeProject::parse(body)?;
+    // Decided on the project and the claim of the new name, both checked at
+    // the append: a name claimed meanwhile, or a concurrent change, is
+    // decided again.
+    let subjects = state.store.subjects();
+    let mut write = Write::<Renaming>::new(subjects.project(project_id), Load::Fold, &actor);
+    if let Some(name) = &cmd.project_name {
+        write = write.also(subjects.name(&name.unique_key()));
+    }
+    let decide = |current: &_| project::change(current, &actor, &cmd);
+    let (_, seq) = execute(&state.store, &write, None, decide).await?;
+    Written::new(
+        StatusCode::OK,
+        schema::ProjectChanged {
+            project_id,
+            consistency_token: token(seq),
         },
     )
 }

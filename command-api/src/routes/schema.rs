@@ -73,6 +73,27 @@ pub struct Proposed {
     pub consistency_token: String,
 }
 
+/// The project's name or tagline was changed.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectChanged {
+    #[schema(value_type = String, format = "uuid")]
+    pub project_id: domain::ProjectId,
+    #[schema(value_type = ConsistencyToken)]
+    pub consistency_token: String,
+}
+
+/// The thread was withdrawn (or already was).
+#[derive(Serialize, ToSchema)]
+pub struct Withdrawn {
+    #[schema(value_type = String, format = "uuid")]
+    pub thread_id: domain::ThreadId,
+    /// Always `withdrawn`.
+    #[schema(value_type = String, pattern = "^withdrawn$")]
+    pub status: domain::ModerationStatus,
+    #[schema(value_type = ConsistencyToken)]
+    pub consistency_token: String,
+}
+
 /// The project's tags after the change.
 #[derive(Serialize, ToSchema)]
 pub struct TagsChanged {

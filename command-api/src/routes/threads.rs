@@ -6,7 +6,7 @@ use axum::{
     routing::{patch, post, put},
 };
 use flow_domain::{
-    ModerationStatus, ProjectId, ThreadId,
+    Aggregate, ModerationStatus, ProjectId, ThreadId,
     project::Project,
     thread::{self, EditThreadRequest, ModerateRequest, StartThread, StartThreadRequest, Thread},
     vote::{self, Vote, VoteRequest},
@@ -24,32 +24,35 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/projects/{project_id}/threads", post(start_thread))
-        .route("/threads/{thread_id}", patch(edit_thread))
+        .route("/threads/{thread_id}", patch(edit_thread).delete(withdraw))
         .route("/threads/{thread_id}/vote", put(vote))
         .route("/threads/{thread_id}/moderation", post(moderate))
 }
 
 impl AppState {
-    /// A thread's creation: enough to know it exists and where it belongs
-    /// (kept in memory once known: it never changes).
-    async fn thread_origin(&self, thread_id: ThreadId) -> Result<Option<Thread>, StoreError> {
-        let origin = |project_id, author| Thread {
-            id: thread_id,
-            project_id,
-            author,
-            message: String::new(),
-            status: ModerationStatus::Pending,
-        };
-        if let Some((project_id, author)) = self.thread_origins.get(&thread_id) {
-            return Ok(Some(origin(project_id, author)));
-        }
+    /// A thread as it stands now, for deciding replies and votes on it: its
+    /// creation (where it belongs never changes, so it is kept in memory once
+    /// known) and its status, which its last event says. Not its message.
+    async fn thread_now(&self, thread_id: ThreadId) -> Result<Option<Thread>, StoreError> {
         let subject = self.store.subjects().thread(thread_id);
-        let thread = write::first::<Thread>(&self.store, &subject).await?;
-        if let Some(thread) = &thread {
-            self.thread_origins
-                .insert(thread_id, (thread.project_id, thread.author.clone()));
-        }
-        Ok(thread.map(|t| origin(t.project_id, t.author)))
+        let origin = match self.thread_origins.get(&thread_id) {
+            Some(origin) => origin,
+            None => {
+                let Some(mut origin) = write::first::<Thread>(&self.store, &subject).await? else {
+                    return Ok(None);
+                };
+                origin.message = String::new();
+                self.thread_origins.insert(thread_id, origin.clone());
+                origin
+            }
+        };
+        Ok(match self.store.last(&subject).await? {
+            Some((last, _)) => Thread::apply(Some(origin), &last.event).map(|mut thread| {
+                thread.message = String::new();
+                thread
+            }),
+            None => Some(origin),
+        })
     }
 }
 
@@ -93,7 +96,7 @@ pub(crate) async fn start_thread(
         let project_subject = state.store.subjects().project(project_id);
         let project = write::first::<Project>(&state.store, &project_subject).await?;
         let parent = match cmd.parent_thread_id {
-            Some(parent_id) => state.thread_origin(parent_id).await?,
+            Some(parent_id) => state.thread_now(parent_id).await?,
             None => None,
         };
         let keyed = keyed.as_ref();
@@ -129,7 +132,7 @@ pub(crate) async fn start_thread(
         (status = 200, description = "Stored; the thread goes back to `pending` moderation.", body = schema::ThreadWritten, headers(("Consistency-Token" = schema::ConsistencyToken, description = "The body's `consistency_token`."))),
         (status = 403, description = "Only the author may edit a thread.", body = schema::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such thread.", body = schema::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The thread changed concurrently too often; try again.", body = schema::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The thread is withdrawn; or it changed concurrently too often.", body = schema::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
@@ -180,7 +183,9 @@ pub(crate) async fn vote(
 ) -> Result<Written, ApiError> {
     let thread_id = path_id(&thread_id, "thread", ThreadId::parse)?;
     let direction = body.parse()?;
-    let thread = state.thread_origin(thread_id).await?;
+    // A vote racing a withdrawal may still be appended after it: the read
+    // model counts no vote on a withdrawn thread.
+    let thread = state.thread_now(thread_id).await?;
     let subject = state.store.subjects().vote(thread_id, &actor.user_id);
     // What this instance remembers, or else no vote: see `Load::Remembered`.
     let write = Write::<Vote>::new(subject, Load::Remembered(&state.votes), &actor);
@@ -242,4 +247,42 @@ pub(crate) async fn moderate(
         )
     })
     .await
+}
+
+/// Withdraws a thread; its author or a moderator. It leaves every listing and
+/// count, and its votes leave its project's score.
+#[utoipa::path(
+    delete,
+    path = "/threads/{thread_id}",
+    tag = "threads",
+    params(("thread_id" = String, Path, format = "uuid", description = "The thread; an unknown or malformed id is 404.")),
+    responses(
+        (status = 200, description = "Withdrawn (withdrawing again changes nothing).", body = schema::Withdrawn, headers(("Consistency-Token" = schema::ConsistencyToken, description = "The body's `consistency_token`."))),
+        (status = 401, description = "Missing or bad token.", body = schema::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the author or a moderator may withdraw a thread.", body = schema::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread.", body = schema::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The thread changed concurrently too often; try again.", body = schema::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many writes from this user: rate limited.", body = schema::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A dependency is unavailable, the request took too long, or too many requests are in flight.", body = schema::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
+pub(crate) async fn withdraw(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(thread_id): Path<String>,
+) -> Result<Written, ApiError> {
+    let thread_id = path_id(&thread_id, "thread", ThreadId::parse)?;
+    let subject = state.store.subjects().thread(thread_id);
+    let write = Write::<Thread>::new(subject, Load::Fold, &actor);
+    let decide = |thread: &Option<Thread>| thread::withdraw(thread.as_ref(), &actor);
+    let (_, seq) = execute(&state.store, &write, None, decide).await?;
+    Written::new(
+        StatusCode::OK,
+        schema::Withdrawn {
+            thread_id,
+            status: ModerationStatus::Withdrawn,
+            consistency_token: write::token(seq),
+        },
+    )
 }

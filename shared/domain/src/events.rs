@@ -5,7 +5,7 @@
 //!
 //! | aggregate | subject |
 //! |---|---|
-//! | project name claim | `<prefix>.evt.name.<digest of the lower-cased name>` |
+//! | project name claim | `<prefix>.evt.name.<digest of the name's key>` (claimed, released, claimed again) |
 //! | project | `<prefix>.evt.project.<project_id>` |
 //! | thread | `<prefix>.evt.thread.<thread_id>` |
 //! | one user's vote on one thread | `<prefix>.evt.vote.<thread_id>.<digest of the user id>` |
@@ -36,6 +36,26 @@ pub enum Event {
         tagline: String,
         tags: Vec<Tag>,
         proposer: UserId,
+        /// The `name` claim of the proposer's token (absent in events
+        /// recorded before it existed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        proposer_name: Option<String>,
+    },
+    /// The proposer changed the project's name or tagline: both as they are
+    /// now. A new name is claimed, and the old one released, in the same
+    /// atomic batch.
+    ProjectChanged {
+        project_id: ProjectId,
+        project_name: String,
+        tagline: String,
+        /// The key the project's name is claimed under now.
+        name_key: String,
+    },
+    /// A project gave up the claim on a name (it was renamed): the name is
+    /// free for others again.
+    ProjectNameReleased {
+        name_key: String,
+        project_id: ProjectId,
     },
     /// The project's tags after the change (`tags`), and what changed.
     ProjectTagsChanged {
@@ -57,6 +77,10 @@ pub enum Event {
         thread_type: ThreadType,
         message: String,
         author: UserId,
+        /// The `name` claim of the author's token (absent in events recorded
+        /// before it existed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        author_name: Option<String>,
     },
     ThreadEdited {
         thread_id: ThreadId,
@@ -70,6 +94,17 @@ pub enum Event {
         reason: Option<String>,
         /// `None` for the automatic moderator.
         moderator: Option<UserId>,
+    },
+    /// The thread was withdrawn by its author or a moderator: it leaves every
+    /// listing and count, and its votes leave its project's score. Where it
+    /// stood is repeated here, so that the counts can follow from the event.
+    ThreadWithdrawn {
+        thread_id: ThreadId,
+        project_id: ProjectId,
+        parent_thread_id: Option<ThreadId>,
+        thread_type: ThreadType,
+        /// Who withdrew it.
+        by: UserId,
     },
     /// A user's vote on a thread changed from `previous` to `direction`.
     VoteCast {
@@ -87,6 +122,9 @@ impl Event {
             Self::ProjectNameClaimed { .. } => "ProjectNameClaimed",
             Self::ProjectProposed { .. } => "ProjectProposed",
             Self::ProjectTagsChanged { .. } => "ProjectTagsChanged",
+            Self::ProjectChanged { .. } => "ProjectChanged",
+            Self::ProjectNameReleased { .. } => "ProjectNameReleased",
+            Self::ThreadWithdrawn { .. } => "ThreadWithdrawn",
             Self::ThreadStarted { .. } => "ThreadStarted",
             Self::ThreadEdited { .. } => "ThreadEdited",
             Self::ThreadModerated { .. } => "ThreadModerated",
@@ -97,16 +135,30 @@ impl Event {
     /// The subject of the aggregate this event belongs to.
     pub fn subject(&self, subjects: &Subjects) -> String {
         match self {
-            Self::ProjectNameClaimed { name_key, .. } => subjects.name(name_key),
+            Self::ProjectNameClaimed { name_key, .. }
+            | Self::ProjectNameReleased { name_key, .. } => subjects.name(name_key),
             Self::ProjectProposed { project_id, .. }
-            | Self::ProjectTagsChanged { project_id, .. } => subjects.project(*project_id),
+            | Self::ProjectTagsChanged { project_id, .. }
+            | Self::ProjectChanged { project_id, .. } => subjects.project(*project_id),
             Self::ThreadStarted { thread_id, .. }
             | Self::ThreadEdited { thread_id, .. }
-            | Self::ThreadModerated { thread_id, .. } => subjects.thread(*thread_id),
+            | Self::ThreadModerated { thread_id, .. }
+            | Self::ThreadWithdrawn { thread_id, .. } => subjects.thread(*thread_id),
             Self::VoteCast {
                 thread_id, voter, ..
             } => subjects.vote(*thread_id, voter),
         }
+    }
+}
+
+impl Event {
+    /// Whether the event is the first of its aggregate, so that its subject
+    /// must be empty when it is appended.
+    pub fn creates_subject(&self) -> bool {
+        matches!(
+            self,
+            Self::ProjectProposed { .. } | Self::ThreadStarted { .. }
+        )
     }
 }
 

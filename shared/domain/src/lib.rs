@@ -85,14 +85,32 @@ impl Errors {
 pub struct Actor {
     pub user_id: UserId,
     pub roles: Vec<String>,
+    /// The display name the token carries (its `name` claim), if any.
+    pub name: Option<String>,
 }
 
 impl Actor {
+    /// A display name is kept to at most this many characters.
+    pub const MAX_NAME_CHARS: usize = 100;
+
     pub fn new(user_id: UserId) -> Self {
         Self {
             user_id,
             roles: Vec::new(),
+            name: None,
         }
+    }
+
+    /// With the display name of a token's `name` claim: normalised like a
+    /// tagline (NFC, whitespace collapsed, no control characters) and cut
+    /// to [`Self::MAX_NAME_CHARS`]; none when nothing visible is left.
+    pub fn with_name(mut self, name: Option<&str>) -> Self {
+        self.name = name.and_then(|raw| {
+            let cut: String = raw.chars().take(4 * Self::MAX_NAME_CHARS).collect();
+            let line = Tagline::parse(&cut).ok()?;
+            Some(line.as_str().chars().take(Self::MAX_NAME_CHARS).collect())
+        });
+        self
     }
 
     pub fn is_moderator(&self) -> bool {

@@ -120,6 +120,12 @@ impl ProjectName {
     pub fn unique_key(&self) -> String {
         digest_key(&text::name_key_text(&self.0))
     }
+
+    /// The key of a name as an event stored it (already normalised when it
+    /// was written): that of [`Self::unique_key`].
+    pub fn key_of_stored(stored: &str) -> String {
+        digest_key(&text::name_key_text(stored))
+    }
 }
 
 /// A tag: NFKC, whitespace collapsed, lower-cased, 1–50 characters.

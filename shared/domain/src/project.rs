@@ -109,6 +109,10 @@ pub struct Project {
     pub id: ProjectId,
     pub proposer: UserId,
     pub tags: Vec<Tag>,
+    pub project_name: String,
+    pub tagline: String,
+    /// The key the project's name is claimed under.
+    pub name_key: String,
 }
 
 impl Aggregate for Project {
@@ -120,11 +124,28 @@ impl Aggregate for Project {
                 project_id,
                 tags,
                 proposer,
+                project_name,
+                tagline,
                 ..
             } => Some(Self {
                 id: *project_id,
                 proposer: proposer.clone(),
                 tags: tags.clone(),
+                // The proposal claimed the key of its (normalised) name.
+                name_key: ProjectName::key_of_stored(project_name),
+                project_name: project_name.clone(),
+                tagline: tagline.clone(),
+            }),
+            Event::ProjectChanged {
+                project_name,
+                tagline,
+                name_key,
+                ..
+            } => state.map(|mut s| {
+                s.project_name = project_name.clone();
+                s.tagline = tagline.clone();
+                s.name_key = name_key.clone();
+                s
             }),
             Event::ProjectTagsChanged { tags, .. } => state.map(|mut s| {
                 s.tags = tags.clone();
@@ -135,15 +156,58 @@ impl Aggregate for Project {
     }
 }
 
-/// Decides a proposal: the name claim, the project and one thread per problem
-/// and solution, to be stored atomically. The name claim must be stored only
-/// if the name was never claimed (the caller expects its subject to be empty).
+/// The claim on one name: which project holds it, if any. A name is free
+/// until claimed, and again once released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameClaim;
+
+impl Aggregate for NameClaim {
+    type State = Option<ProjectId>;
+
+    fn apply(state: Option<ProjectId>, event: &Event) -> Option<ProjectId> {
+        match event {
+            Event::ProjectNameClaimed { project_id, .. } => Some(*project_id),
+            Event::ProjectNameReleased { .. } => None,
+            _ => state,
+        }
+    }
+}
+
+/// What a change of a project is decided on: the project, and the claim on
+/// the name it would take (folded from both subjects).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Renaming;
+
+impl Aggregate for Renaming {
+    type State = (Option<Project>, Option<ProjectId>);
+
+    fn apply(state: Self::State, event: &Event) -> Self::State {
+        let (project, claim) = state;
+        (
+            Project::apply(project, event),
+            NameClaim::apply(claim, event),
+        )
+    }
+}
+
+const NAME_TAKEN: &str =
+    "a project with this name already exists (names are compared ignoring case)";
+
+/// Decides a proposal on the claim of its name: the claim, the project and
+/// one thread per problem and solution, to be stored atomically. A name
+/// claimed by another project is refused.
 pub fn propose(
+    claim: &Option<ProjectId>,
     cmd: ProposeProject,
     actor: &Actor,
     project_id: ProjectId,
     mut thread_id: impl FnMut() -> ThreadId,
-) -> Vec<Event> {
+) -> Result<Vec<Event>, DomainError> {
+    // Held by this very project: the same keyed proposal again, whose
+    // events the store recognises as already appended.
+    if claim.is_some_and(|holder| holder != project_id) {
+        return Err(DomainError::Conflict(NAME_TAKEN));
+    }
     let mut events = Vec::with_capacity(2 + cmd.problems.len() + cmd.solutions.len());
     events.push(Event::ProjectNameClaimed {
         name_key: cmd.project_name.unique_key(),
@@ -155,6 +219,7 @@ pub fn propose(
         tagline: cmd.tagline.to_string(),
         tags: cmd.tags,
         proposer: actor.user_id.clone(),
+        proposer_name: actor.name.clone(),
     });
     let threads = cmd
         .problems
@@ -169,9 +234,105 @@ pub fn propose(
             thread_type,
             message: message.to_string(),
             author: actor.user_id.clone(),
+            author_name: actor.name.clone(),
         });
     }
-    events
+    Ok(events)
+}
+
+/// The body of `PATCH /projects/{project_id}`: at least one field.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"project_name": "Popee the Clown", "tagline": "an apprentice clown, still"})))]
+pub struct ChangeProjectRequest {
+    /// A new name: free (ignoring case), with the rules of a proposal.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<ProjectName>))]
+    pub project_name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Tagline>))]
+    pub tagline: Option<String>,
+}
+
+/// A valid change of a project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeProject {
+    pub project_name: Option<ProjectName>,
+    pub tagline: Option<Tagline>,
+}
+
+impl ChangeProject {
+    pub fn parse(raw: ChangeProjectRequest) -> Result<Self, DomainError> {
+        let mut errors = Errors::default();
+        let project_name = raw
+            .project_name
+            .and_then(|n| errors.take("project_name", ProjectName::parse(&n)));
+        let tagline = raw
+            .tagline
+            .and_then(|t| errors.take("tagline", Tagline::parse(&t)));
+        if errors.is_empty() && project_name.is_none() && tagline.is_none() {
+            errors.push(
+                "project_name",
+                "give at least one of project_name or tagline",
+            );
+        }
+        errors.into_result()?;
+        Ok(Self {
+            project_name,
+            tagline,
+        })
+    }
+}
+
+/// Decides a change of a project's name or tagline: proposer only. A new
+/// name (another key) must be free: it is claimed, and the old one released,
+/// with the change. Nothing when nothing changes.
+pub fn change(
+    state: &(Option<Project>, Option<ProjectId>),
+    actor: &Actor,
+    cmd: &ChangeProject,
+) -> Result<Vec<Event>, DomainError> {
+    let (project, claim) = state;
+    let project = project.as_ref().ok_or(DomainError::NotFound("project"))?;
+    if project.proposer != actor.user_id {
+        return Err(DomainError::Forbidden(
+            "only the proposer may change a project",
+        ));
+    }
+    let project_name = cmd
+        .project_name
+        .as_ref()
+        .map_or_else(|| project.project_name.clone(), ToString::to_string);
+    let tagline = cmd
+        .tagline
+        .as_ref()
+        .map_or_else(|| project.tagline.clone(), ToString::to_string);
+    if project_name == project.project_name && tagline == project.tagline {
+        return Ok(Vec::new());
+    }
+    let name_key = cmd
+        .project_name
+        .as_ref()
+        .map_or_else(|| project.name_key.clone(), ProjectName::unique_key);
+    let mut events = Vec::with_capacity(3);
+    if name_key != project.name_key {
+        if claim.is_some_and(|holder| holder != project.id) {
+            return Err(DomainError::Conflict(NAME_TAKEN));
+        }
+        events.push(Event::ProjectNameClaimed {
+            name_key: name_key.clone(),
+            project_id: project.id,
+        });
+        events.push(Event::ProjectNameReleased {
+            name_key: project.name_key.clone(),
+            project_id: project.id,
+        });
+    }
+    events.push(Event::ProjectChanged {
+        project_id: project.id,
+        project_name,
+        tagline,
+        name_key,
+    });
+    Ok(events)
 }
 
 /// The body of `PUT /projects/{id}/tags`: at least one of `add` and `remove`

@@ -142,9 +142,22 @@ impl ModerateRequest {
 pub struct Thread {
     pub id: ThreadId,
     pub project_id: ProjectId,
+    pub parent_thread_id: Option<ThreadId>,
+    pub thread_type: ThreadType,
     pub author: UserId,
     pub message: String,
     pub status: ModerationStatus,
+}
+
+impl Thread {
+    /// Whether the thread takes replies and votes: not while rejected or
+    /// withdrawn.
+    pub fn is_open(&self) -> bool {
+        !matches!(
+            self.status,
+            ModerationStatus::Rejected | ModerationStatus::Withdrawn
+        )
+    }
 }
 
 impl Aggregate for Thread {
@@ -155,12 +168,16 @@ impl Aggregate for Thread {
             Event::ThreadStarted {
                 thread_id,
                 project_id,
+                parent_thread_id,
+                thread_type,
                 message,
                 author,
                 ..
             } => Some(Self {
                 id: *thread_id,
                 project_id: *project_id,
+                parent_thread_id: *parent_thread_id,
+                thread_type: *thread_type,
                 author: author.clone(),
                 message: message.clone(),
                 status: ModerationStatus::Pending,
@@ -172,6 +189,10 @@ impl Aggregate for Thread {
             }),
             Event::ThreadModerated { status, .. } => state.map(|mut t| {
                 t.status = *status;
+                t
+            }),
+            Event::ThreadWithdrawn { .. } => state.map(|mut t| {
+                t.status = ModerationStatus::Withdrawn;
                 t
             }),
             _ => state,
@@ -190,12 +211,17 @@ pub fn start(
 ) -> Result<Vec<Event>, DomainError> {
     let project = project.ok_or(DomainError::NotFound("project"))?;
     if let Some(parent_id) = cmd.parent_thread_id {
-        let belongs = parent.is_some_and(|p| p.id == parent_id && p.project_id == project.id);
-        if !belongs {
+        let belongs = parent.filter(|p| p.id == parent_id && p.project_id == project.id);
+        let Some(parent) = belongs else {
             return Err(DomainError::Validation(vec![super::FieldError::new(
                 "parent_thread_id",
                 "the parent thread must be a thread of the same project",
             )]));
+        };
+        if !parent.is_open() {
+            return Err(DomainError::Conflict(
+                "a rejected or withdrawn thread takes no replies",
+            ));
         }
     }
     Ok(vec![Event::ThreadStarted {
@@ -205,6 +231,7 @@ pub fn start(
         thread_type: cmd.thread_type,
         message: cmd.message.to_string(),
         author: actor.user_id.clone(),
+        author_name: actor.name.clone(),
     }])
 }
 
@@ -217,6 +244,9 @@ pub fn edit(
     let thread = state.ok_or(DomainError::NotFound("thread"))?;
     if thread.author != actor.user_id {
         return Err(DomainError::Forbidden("only the author may edit a thread"));
+    }
+    if thread.status == ModerationStatus::Withdrawn {
+        return Err(DomainError::Conflict("a withdrawn thread cannot be edited"));
     }
     Ok(vec![Event::ThreadEdited {
         thread_id: thread.id,
@@ -237,12 +267,38 @@ pub fn moderate(
         ));
     }
     let thread = state.ok_or(DomainError::NotFound("thread"))?;
+    if thread.status == ModerationStatus::Withdrawn {
+        return Err(DomainError::Conflict(
+            "a withdrawn thread cannot be moderated",
+        ));
+    }
     Ok(vec![Event::ThreadModerated {
         thread_id: thread.id,
         project_id: thread.project_id,
         status: cmd.status,
         reason: cmd.reason,
         moderator: Some(actor.user_id.clone()),
+    }])
+}
+
+/// Decides a withdrawal: by the author or a moderator. Withdrawing again
+/// changes nothing.
+pub fn withdraw(state: Option<&Thread>, actor: &Actor) -> Result<Vec<Event>, DomainError> {
+    let thread = state.ok_or(DomainError::NotFound("thread"))?;
+    if thread.author != actor.user_id && !actor.is_moderator() {
+        return Err(DomainError::Forbidden(
+            "only the author or a moderator may withdraw a thread",
+        ));
+    }
+    if thread.status == ModerationStatus::Withdrawn {
+        return Ok(Vec::new());
+    }
+    Ok(vec![Event::ThreadWithdrawn {
+        thread_id: thread.id,
+        project_id: thread.project_id,
+        parent_thread_id: thread.parent_thread_id,
+        thread_type: thread.thread_type,
+        by: actor.user_id.clone(),
     }])
 }
 

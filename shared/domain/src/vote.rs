@@ -54,6 +54,11 @@ pub fn cast(
     direction: Direction,
 ) -> Result<Vec<Event>, DomainError> {
     let thread = thread.ok_or(DomainError::NotFound("thread"))?;
+    if !thread.is_open() {
+        return Err(DomainError::Conflict(
+            "a rejected or withdrawn thread takes no votes",
+        ));
+    }
     if direction == current {
         return Ok(Vec::new());
     }
@@ -75,6 +80,8 @@ mod tests {
         Thread {
             id: ThreadId::new(),
             project_id: ProjectId::new(),
+            parent_thread_id: None,
+            thread_type: crate::ThreadType::Comment,
             author: UserId::parse("author").expect("valid"),
             message: "m".into(),
             status: ModerationStatus::Approved,

@@ -67,10 +67,9 @@ impl Jwt {
         })?;
         let user_id =
             UserId::parse(&data.claims.sub).map_err(|_| "the token's sub claim is invalid")?;
-        Ok(Actor {
-            user_id,
-            roles: data.claims.roles,
-        })
+        let mut actor = Actor::new(user_id).with_name(data.claims.name.as_deref());
+        actor.roles = data.claims.roles;
+        Ok(actor)
     }
 
     /// A token for `sub` valid for `ttl_secs` seconds.

@@ -167,7 +167,7 @@ fn tags_are_trimmed_lowercased_deduplicated_and_bounded() {
 fn proposal_claims_the_name_case_insensitively_and_starts_threads() {
     let cmd = ProposeProject::parse(popee()).expect("valid");
     let project_id = ProjectId::new();
-    let events = propose(cmd, &alice(), project_id, ThreadId::new);
+    let events = propose(&None, cmd, &alice(), project_id, ThreadId::new).expect("a free name");
     assert_eq!(events.len(), 2 + 3);
     let Event::ProjectNameClaimed { name_key, .. } = &events[0] else {
         panic!("first event must claim the name");
@@ -205,7 +205,8 @@ fn names_read_as_equal_claim_the_same_key_and_are_stored_alike() {
         let mut req = popee();
         req.project_name = Some(raw.into());
         let cmd = ProposeProject::parse(req).expect("valid");
-        let events = propose(cmd, &alice(), ProjectId::new(), ThreadId::new);
+        let events =
+            propose(&None, cmd, &alice(), ProjectId::new(), ThreadId::new).expect("a free name");
         match (&events[0], &events[1]) {
             (
                 Event::ProjectNameClaimed { name_key, .. },
@@ -293,6 +294,7 @@ fn proposed(proposer: &str, tags: &[&str]) -> Option<Project> {
         tagline: "t".into(),
         tags: tags.iter().map(|t| Tag::parse(t).expect("valid")).collect(),
         proposer: UserId::parse(proposer).expect("valid"),
+        proposer_name: None,
     };
     Project::apply(None, &event)
 }
@@ -362,4 +364,152 @@ fn a_tag_change_needs_add_or_remove() {
         })
         .is_err()
     );
+}
+
+fn popee_project() -> (Option<Project>, Option<ProjectId>) {
+    let cmd = ProposeProject::parse(popee()).expect("valid");
+    let events = propose(&None, cmd, &alice(), ProjectId::new(), ThreadId::new).expect("free");
+    let project = events.iter().fold(None, Project::apply);
+    (project, None)
+}
+
+fn renaming(project_name: Option<&str>, tagline: Option<&str>) -> ChangeProject {
+    ChangeProject::parse(ChangeProjectRequest {
+        project_name: project_name.map(Into::into),
+        tagline: tagline.map(Into::into),
+    })
+    .expect("valid")
+}
+
+#[test]
+fn a_claimed_name_cannot_be_proposed_and_a_released_one_can() {
+    let taken = Some(ProjectId::new());
+    let cmd = ProposeProject::parse(popee()).expect("valid");
+    assert!(matches!(
+        propose(
+            &taken,
+            cmd.clone(),
+            &alice(),
+            ProjectId::new(),
+            ThreadId::new
+        ),
+        Err(DomainError::Conflict(_))
+    ));
+    let project_id = ProjectId::new();
+    let claim = NameClaim::fold(
+        None,
+        &[
+            Event::ProjectNameClaimed {
+                name_key: "k".into(),
+                project_id,
+            },
+            Event::ProjectNameReleased {
+                name_key: "k".into(),
+                project_id,
+            },
+        ],
+    );
+    assert_eq!(claim, None);
+    assert!(propose(&claim, cmd, &alice(), ProjectId::new(), ThreadId::new).is_ok());
+}
+
+#[test]
+fn a_rename_claims_the_new_name_and_releases_the_old_one() {
+    let state = popee_project();
+    let project = state.0.clone().expect("a project");
+    let events =
+        super::change(&state, &alice(), &renaming(Some("Popee the Clown"), None)).expect("ok");
+    let new_key = ProjectName::parse("popee the clown")
+        .expect("valid")
+        .unique_key();
+    assert_eq!(
+        events,
+        [
+            Event::ProjectNameClaimed {
+                name_key: new_key.clone(),
+                project_id: project.id,
+            },
+            Event::ProjectNameReleased {
+                name_key: project.name_key.clone(),
+                project_id: project.id,
+            },
+            Event::ProjectChanged {
+                project_id: project.id,
+                project_name: "Popee the Clown".into(),
+                tagline: project.tagline.clone(),
+                name_key: new_key.clone(),
+            },
+        ]
+    );
+    let after = Project::fold(Some(project), &events).expect("a project");
+    assert_eq!(after.name_key, new_key);
+}
+
+#[test]
+fn a_rename_into_a_taken_name_is_refused_and_a_change_of_case_claims_nothing() {
+    let (project, _) = popee_project();
+    let taken = (project.clone(), Some(ProjectId::new()));
+    assert_eq!(
+        super::change(&taken, &alice(), &renaming(Some("Kedamono"), None)),
+        Err(DomainError::Conflict(NAME_TAKEN))
+    );
+    let state = (project, None);
+    let events = super::change(
+        &state,
+        &alice(),
+        &renaming(Some("POPEE the performer"), None),
+    )
+    .expect("ok");
+    assert!(matches!(events.as_slice(), [Event::ProjectChanged { .. }]));
+    let tagline_only =
+        super::change(&state, &alice(), &renaming(None, Some("a clown"))).expect("ok");
+    assert!(matches!(
+        tagline_only.as_slice(),
+        [Event::ProjectChanged { .. }]
+    ));
+    let same = super::change(
+        &state,
+        &alice(),
+        &renaming(Some("Popee the Performer"), None),
+    );
+    assert_eq!(same, Ok(Vec::new()));
+}
+
+#[test]
+fn only_the_proposer_changes_a_project_and_a_change_names_a_field() {
+    let state = popee_project();
+    let bob = Actor::new(UserId::parse("bob").expect("valid"));
+    assert!(matches!(
+        super::change(&state, &bob, &renaming(None, Some("mine now"))),
+        Err(DomainError::Forbidden(_))
+    ));
+    assert_eq!(
+        super::change(&(None, None), &alice(), &renaming(None, Some("x"))),
+        Err(DomainError::NotFound("project"))
+    );
+    let empty = ChangeProject::parse(ChangeProjectRequest::default()).expect_err("refused");
+    assert_eq!(fields(empty), ["project_name"]);
+    let bad = ChangeProjectRequest {
+        project_name: Some("  ".into()),
+        tagline: Some("\u{202E}".into()),
+    };
+    assert_eq!(
+        fields(ChangeProject::parse(bad).expect_err("refused")),
+        ["project_name", "tagline"]
+    );
+}
+
+#[test]
+fn a_proposal_keeps_the_display_name_of_the_token() {
+    let cmd = ProposeProject::parse(popee()).expect("valid");
+    let named = alice().with_name(Some("  Alice\u{0007}  Liddell "));
+    assert_eq!(named.name, None, "a control character refuses the name");
+    let named = alice().with_name(Some("  Alice   Liddell "));
+    let events = propose(&None, cmd, &named, ProjectId::new(), ThreadId::new).expect("free");
+    assert!(events.iter().all(|e| match e {
+        Event::ProjectProposed { proposer_name, .. } =>
+            proposer_name.as_deref() == Some("Alice Liddell"),
+        Event::ThreadStarted { author_name, .. } => author_name.as_deref() == Some("Alice Liddell"),
+        _ => true,
+    }));
 }

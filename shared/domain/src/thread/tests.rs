@@ -1,5 +1,5 @@
 use super::*;
-use crate::Tag;
+use crate::{Direction, ProjectName, Tag};
 
 fn user(id: &str) -> Actor {
     Actor::new(UserId::parse(id).expect("valid"))
@@ -17,6 +17,9 @@ fn project(proposer: &str) -> Project {
         id: ProjectId::new(),
         proposer: UserId::parse(proposer).expect("valid"),
         tags: vec![Tag::parse("t").expect("valid")],
+        project_name: "p".into(),
+        tagline: "t".into(),
+        name_key: ProjectName::key_of_stored("p"),
     }
 }
 
@@ -212,4 +215,91 @@ fn only_moderators_override() {
         .is_err()
     );
     assert!(ModerateRequest::default().parse().is_err());
+}
+
+#[test]
+fn the_author_or_a_moderator_withdraws_once_and_a_withdrawn_thread_is_closed() {
+    let p = project("alice");
+    let thread = started(&p, "bob", "hello");
+    assert!(matches!(
+        withdraw(Some(&thread), &user("carol")),
+        Err(DomainError::Forbidden(_))
+    ));
+    assert_eq!(
+        withdraw(None, &user("bob")),
+        Err(DomainError::NotFound("thread"))
+    );
+    let events = withdraw(Some(&thread), &moderator("mod")).expect("a moderator may");
+    assert_eq!(
+        events,
+        [Event::ThreadWithdrawn {
+            thread_id: thread.id,
+            project_id: p.id,
+            parent_thread_id: None,
+            thread_type: ThreadType::Comment,
+            by: UserId::parse("mod").expect("valid"),
+        }]
+    );
+    let withdrawn = Thread::fold(Some(thread.clone()), &events).expect("a thread");
+    assert_eq!(withdrawn.status, ModerationStatus::Withdrawn);
+    assert_eq!(withdraw(Some(&withdrawn), &user("bob")), Ok(Vec::new()));
+    assert!(matches!(
+        edit(
+            Some(&withdrawn),
+            &user("bob"),
+            Message::parse("x").expect("valid")
+        ),
+        Err(DomainError::Conflict(_))
+    ));
+    let approve = Moderate {
+        status: ModerationStatus::Approved,
+        reason: None,
+    };
+    assert!(matches!(
+        moderate(Some(&withdrawn), &moderator("mod"), approve),
+        Err(DomainError::Conflict(_))
+    ));
+}
+
+#[test]
+fn rejected_and_withdrawn_threads_take_no_replies_and_no_votes() {
+    let p = project("alice");
+    let mut parent = started(&p, "bob", "hello");
+    for status in [ModerationStatus::Rejected, ModerationStatus::Withdrawn] {
+        parent.status = status;
+        let reply = StartThread {
+            thread_type: ThreadType::Comment,
+            message: Message::parse("a reply").expect("valid"),
+            parent_thread_id: Some(parent.id),
+        };
+        assert!(matches!(
+            start(
+                Some(&p),
+                Some(&parent),
+                &user("carol"),
+                reply,
+                ThreadId::new()
+            ),
+            Err(DomainError::Conflict(_))
+        ));
+        assert!(matches!(
+            crate::vote::cast(
+                Some(&parent),
+                Direction::None,
+                &user("carol"),
+                Direction::Up
+            ),
+            Err(DomainError::Conflict(_))
+        ));
+    }
+    parent.status = ModerationStatus::Pending;
+    assert!(
+        crate::vote::cast(
+            Some(&parent),
+            Direction::None,
+            &user("carol"),
+            Direction::Up
+        )
+        .is_ok()
+    );
 }
