@@ -191,6 +191,57 @@ impl IntoParams for ThreadsQuery {
     }
 }
 
+/// `limit` and `cursor` only: `GET /me/projects`, `GET /threads/{thread_id}/replies`.
+pub struct PagingQuery;
+
+impl IntoParams for PagingQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        paging()
+    }
+}
+
+fn statuses(values: &[&str]) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values.iter().copied()))
+}
+
+/// The query parameters of `GET /me/threads`.
+pub struct MyThreadsQuery;
+
+impl IntoParams for MyThreadsQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut params = paging();
+        params.push(
+            query(
+                "status",
+                "Only threads in this status (default: any; withdrawn threads are never listed).",
+                statuses(&["pending", "approved", "rejected"]),
+            )
+            .build(),
+        );
+        params
+    }
+}
+
+/// The query parameters of `GET /moderation/threads`.
+pub struct QueueQuery;
+
+impl IntoParams for QueueQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut params = paging();
+        params.push(
+            query(
+                "status",
+                "The queue: `pending` (default), threads waiting for a decision, or `rejected`.",
+                statuses(&["pending", "rejected"]).default(Some(json!("pending"))),
+            )
+            .build(),
+        );
+        params
+    }
+}
+
 /// The query parameters of `GET /tags`.
 pub struct TagsQuery;
 
@@ -218,6 +269,11 @@ impl IntoResponses for ReadRefusals {
                 problem_response("The `Consistency-Token` header is not a token a write gave out."),
             ),
             (
+                "401",
+                problem_response("The `Authorization` header is present but not a valid bearer token (malformed, badly signed or expired): never read as anonymous. On `/me/...` and `/moderation/...` also when it is missing.")
+                    .header("WWW-Authenticate", www_authenticate()),
+            ),
+            (
                 "429",
                 problem_response("Too many requests from this address: rate limited.")
                     .header("Retry-After", retry_after("")),
@@ -232,4 +288,11 @@ impl IntoResponses for ReadRefusals {
         .map(|(status, response)| (status.to_owned(), response.build().into()))
         .collect()
     }
+}
+
+fn www_authenticate() -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::String))
+        .description(Some("`Bearer`: the scheme the API accepts."))
+        .build()
 }

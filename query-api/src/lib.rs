@@ -2,12 +2,15 @@
 
 pub mod docs;
 pub mod listing;
+pub mod me;
+pub mod moderation;
 pub mod openapi;
 pub mod params;
 pub mod position;
 pub mod routes;
 pub mod snapshots;
 pub mod sort;
+pub mod viewer;
 pub mod views;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
@@ -18,10 +21,11 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
+use flow_http::auth::Jwt;
 use flow_http::metrics::Metrics;
 use flow_http::{ApiError, ConsistencyToken, ReadinessCheck, finish_router, serve};
 use flow_readmodel::ReadModel;
-use flow_runtime::config::{self, MongoConfig, NatsConfig};
+use flow_runtime::config::{self, Environment, MongoConfig, NatsConfig, SecretString};
 use flow_runtime::nats::PositionAnnouncement;
 use tokio::net::TcpListener;
 
@@ -39,6 +43,9 @@ pub struct Config {
     pub addr: SocketAddr,
     pub nats: NatsConfig,
     pub mongo: MongoConfig,
+    /// `FLOW_JWT_SECRET` (or `_FILE`): the secret of command-api, so that a
+    /// read can say who asks (optional on most reads; see [`viewer`]).
+    pub jwt_secret: SecretString,
     /// `FLOW_CONSISTENCY_WAIT_MS`: how long a read with a `Consistency-Token`
     /// waits for its write, default 2 000.
     pub consistency_wait: Duration,
@@ -54,10 +61,12 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
+        let env = Environment::from_env()?;
         Ok(Self {
             addr: config::listen_addr("FLOW_QUERY_API_ADDR", "127.0.0.1:8081")?,
             nats: NatsConfig::from_env()?,
             mongo: MongoConfig::from_env()?,
+            jwt_secret: config::jwt_secret(env)?,
             consistency_wait: config::millis_or("FLOW_CONSISTENCY_WAIT_MS", 2_000)?,
             max_lag: config::parse_or("FLOW_MAX_LAG", 10_000u64)?,
             startup_timeout: config::startup_timeout()?,
@@ -66,11 +75,12 @@ impl Config {
         })
     }
 
-    pub fn new(nats: NatsConfig, mongo: MongoConfig) -> Self {
+    pub fn new(nats: NatsConfig, mongo: MongoConfig, jwt_secret: SecretString) -> Self {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             nats,
             mongo,
+            jwt_secret,
             consistency_wait: Duration::from_secs(2),
             max_lag: 10_000,
             startup_timeout: Duration::from_secs(30),
@@ -86,6 +96,13 @@ pub struct AppState {
     pub position: Position,
     pub consistency_wait: Duration,
     pub snapshots: Snapshots,
+    pub jwt: Arc<Jwt>,
+}
+
+impl axum::extract::FromRef<AppState> for Arc<Jwt> {
+    fn from_ref(state: &AppState) -> Self {
+        state.jwt.clone()
+    }
 }
 
 impl AppState {
@@ -135,6 +152,7 @@ impl App {
             position: position.clone(),
             consistency_wait: config.consistency_wait,
             snapshots: Snapshots::new(config.snapshots),
+            jwt: Arc::new(Jwt::new(&config.jwt_secret)),
         };
         let metrics = Arc::new(Metrics::new("query-api"));
         let ready_client = client.clone();
@@ -156,6 +174,8 @@ impl App {
             })
         });
         let mut api = routes::router()
+            .merge(me::router())
+            .merge(moderation::router())
             .route("/openapi.json", axum::routing::get(openapi::serve))
             .with_state(state.clone());
         if let Some(limiter) = config.http.limiter() {
@@ -164,6 +184,12 @@ impl App {
                 flow_http::protect::limit_reads,
             ));
         }
+        // Outside the limiter, as in command-api: the credentials are read
+        // once per request; each handler decides what a missing or bad token means.
+        api = api.layer(axum::middleware::from_fn_with_state(
+            state.jwt.clone(),
+            flow_http::auth::authenticate,
+        ));
         let router = finish_router(api, metrics, ready, &config.http)
             .layer(middleware::from_fn_with_state(state, read_your_writes));
         Ok(Self {

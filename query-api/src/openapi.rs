@@ -8,25 +8,50 @@
 
 use std::sync::OnceLock;
 
-use flow_domain::{Tag, ThreadType};
+use flow_domain::{Direction, Tag, ThreadType};
 use flow_http::{FieldErrorSchema, Problem};
 use serde_json::json;
-use utoipa::OpenApi;
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
 
-use crate::{docs::ThreadSort, routes, sort::Sort};
+use crate::{docs::ThreadSort, me, moderation, routes, sort::Sort, views::ThreadStatus};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("The bearer token of the command API."))
+                    .build(),
+            ),
+        );
+    }
+}
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Projects Flow query API",
-        description = "Listings and details of projects and their discussion threads, served from the read model. Reads are anonymous; every answer carries `Projection-Position`, the stream sequence the read model has applied.\n\nA read with a `Consistency-Token` (a write's `consistency_token`) waits, bounded, until the read model has applied that write. Errors are `application/problem+json`. Every read can answer 400 (a bad `Consistency-Token`), 429 (rate limited, with `Retry-After`) and 503 (the read model is unavailable, the request took too long, or too many requests are in flight); listings 422 for bad parameters, each named in `errors`; details 404. A method a path does not serve is answered 405 with `Allow`."
+        description = "Listings and details of projects and their discussion threads, served from the read model. Reads are anonymous by default and accept the bearer token of the command API (HS256 JWT with `sub` and `exp`; `roles` may hold `moderator`), optionally: it decides what a reader sees of a thread (withheld text and moderation reasons for the author and moderators, the reader's own vote), and `/me/...` and `/moderation/...` require it. A token that is present but malformed, badly signed or expired is 401, never read as anonymous. Every answer carries `Projection-Position`, the stream sequence the read model has applied.\n\nA read with a `Consistency-Token` (a write's `consistency_token`) waits, bounded, until the read model has applied that write. Errors are `application/problem+json`. Every read can answer 400 (a bad `Consistency-Token`), 401 (a bad token), 429 (rate limited, with `Retry-After`) and 503 (the read model is unavailable, the request took too long, or too many requests are in flight); listings 422 for bad parameters, each named in `errors`; details 404. A method a path does not serve is answered 405 with `Allow`."
     ),
     paths(
         routes::list_projects,
         routes::get_project,
         routes::list_threads,
         routes::get_thread,
+        routes::list_replies,
         routes::list_tags,
+        me::my_projects,
+        me::my_threads,
+        moderation::queue,
         healthz,
         readyz,
         metrics,
@@ -35,9 +60,14 @@ use crate::{docs::ThreadSort, routes, sort::Sort};
     tags(
         (name = "projects", description = "Projects and their tags"),
         (name = "threads", description = "Discussion threads"),
+        (name = "me", description = "The caller's own projects and threads (a token is required)"),
+        (name = "moderation", description = "The moderation queues (moderators only)"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     ),
-    components(schemas(Sort, ThreadSort, ThreadType, Tag, Problem, FieldErrorSchema))
+    components(schemas(Sort, ThreadSort, ThreadType, ThreadStatus, Direction, Tag, Problem, FieldErrorSchema)),
+    modifiers(&BearerAuth),
+    // Optional on most reads: anonymous, or a bearer token.
+    security((), ("bearer" = []))
 )]
 pub struct ApiDoc;
 
@@ -102,7 +132,7 @@ pub async fn serve() -> axum::response::Response {
 // functions only document them.
 
 /// Liveness.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "The service is alive.")))]
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()), responses((status = 200, description = "The service is alive.")))]
 #[allow(dead_code)]
 fn healthz() {}
 
@@ -111,6 +141,7 @@ fn healthz() {}
     get,
     path = "/readyz",
     tag = "operations",
+    security(()),
     responses(
         (status = 200, description = "NATS and MongoDB are reachable and the projection lag is below `FLOW_MAX_LAG`."),
         (status = 503, description = "Not ready; `detail` says why.", body = Problem, content_type = "application/problem+json"),
@@ -120,7 +151,7 @@ fn healthz() {}
 fn readyz() {}
 
 /// Prometheus metrics.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus metrics (OpenMetrics text).", content_type = "application/openmetrics-text")))]
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()), responses((status = 200, description = "Prometheus metrics (OpenMetrics text).", content_type = "application/openmetrics-text")))]
 #[allow(dead_code)]
 fn metrics() {}
 
@@ -129,6 +160,7 @@ fn metrics() {}
     get,
     path = "/openapi.json",
     tag = "operations",
+    security(()),
     responses(
         (status = 200, description = "This document.", content_type = "application/json"),
         (status = 429, description = "Too many requests from this address: rate limited.", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
@@ -168,7 +200,14 @@ mod tests {
                 .cloned()
                 .unwrap_or_else(|| panic!("{path} documents {name}"))
         };
-        for path in ["/projects", "/projects/{project_id}/threads"] {
+        for path in [
+            "/projects",
+            "/projects/{project_id}/threads",
+            "/threads/{thread_id}/replies",
+            "/me/projects",
+            "/me/threads",
+            "/moderation/threads",
+        ] {
             let limit = param(path, "limit");
             assert_eq!(limit["schema"]["maximum"], params::MAX_LIMIT, "{path}");
             assert_eq!(limit["schema"]["default"], params::DEFAULT_LIMIT, "{path}");
@@ -220,15 +259,22 @@ mod tests {
             ("/projects/{project_id}", &["200", "404"]),
             ("/projects/{project_id}/threads", &["200", "404", "422"]),
             ("/threads/{thread_id}", &["200", "404"]),
+            ("/threads/{thread_id}/replies", &["200", "404", "422"]),
             ("/tags", &["200", "422"]),
+            ("/me/projects", &["200", "422"]),
+            ("/me/threads", &["200", "422"]),
+            ("/moderation/threads", &["200", "403", "422"]),
         ] {
             let responses = doc["paths"][path]["get"]["responses"]
                 .as_object()
                 .expect("responses");
             let mut documented: Vec<&str> = responses.keys().map(String::as_str).collect();
             documented.sort_unstable();
-            let mut expected: Vec<&str> =
-                ["400", "429", "503"].iter().chain(own).copied().collect();
+            let mut expected: Vec<&str> = ["400", "401", "429", "503"]
+                .iter()
+                .chain(own)
+                .copied()
+                .collect();
             expected.sort_unstable();
             assert_eq!(documented, expected, "{path}");
             for (status, response) in responses {
@@ -244,5 +290,26 @@ mod tests {
                 "{path}"
             );
         }
+    }
+
+    #[test]
+    fn identity_is_optional_except_on_the_callers_own_reads() {
+        let doc: serde_json::Value = serde_json::from_str(document()).expect("JSON");
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        assert_eq!(doc["security"], serde_json::json!([{}, {"bearer": []}]));
+        for path in ["/me/projects", "/me/threads", "/moderation/threads"] {
+            assert_eq!(
+                doc["paths"][path]["get"]["security"],
+                serde_json::json!([{"bearer": []}]),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            doc["components"]["schemas"]["ThreadStatus"]["enum"],
+            serde_json::json!(["pending", "approved", "rejected", "withdrawn"])
+        );
     }
 }

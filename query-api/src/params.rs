@@ -115,3 +115,56 @@ pub fn single<'a>(
     }
     first
 }
+
+/// The position in a keyset listing (`/me/...`, the moderation queues,
+/// replies): the listing it belongs to (a short digest of its name and
+/// filter), the key of the last item shown and, where keys can tie, its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct KeyCursor {
+    pub l: String,
+    pub s: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub i: Option<String>,
+}
+
+/// Names a keyset listing in its cursors.
+pub fn listing_key(listing: &str) -> String {
+    flow_domain::events::digest_key(listing)[..12].to_owned()
+}
+
+/// The cursor of a keyset listing named `listing`: a cursor of another
+/// listing (or filter) is reported.
+pub fn key_cursor(raw: Option<&str>, listing: &str, errors: &mut Errors) -> Option<KeyCursor> {
+    let cursor: KeyCursor = decode_cursor(raw, errors)?;
+    if cursor.l != listing_key(listing) {
+        errors.push(
+            "cursor",
+            "the cursor belongs to another listing: give the same parameters as for the first page",
+        );
+        return None;
+    }
+    Some(cursor)
+}
+
+/// Cuts a page of `limit + 1` items to `limit`, with the cursor of the last
+/// one shown when more follow.
+pub fn split_page<T>(
+    mut items: Vec<T>,
+    limit: i64,
+    listing: &str,
+    key: impl Fn(&T) -> (i64, Option<String>),
+) -> (Vec<T>, Option<String>) {
+    if items.len() as i64 <= limit {
+        return (items, None);
+    }
+    items.truncate(usize::try_from(limit).unwrap_or(0));
+    let next = items.last().map(|last| {
+        let (s, i) = key(last);
+        encode_cursor(&KeyCursor {
+            l: listing_key(listing),
+            s,
+            i,
+        })
+    });
+    (items, next)
+}

@@ -5,9 +5,15 @@ use axum::{
     extract::{Path, RawQuery, State},
     routing::get,
 };
-use flow_domain::{Errors, ProjectId, Tag, ThreadId, ThreadType};
+use std::collections::HashMap;
+
+use flow_domain::{
+    Actor, Direction, Errors, ModerationStatus, ProjectId, Tag, ThreadId, ThreadType,
+};
 use flow_http::{ApiError, Problem};
-use flow_readmodel::{PROJECTS, ProjectDoc, TAGS, THREADS, TagDoc, ThreadDoc, field};
+use flow_readmodel::{
+    PROJECTS, ProjectDoc, ReadModel, TAGS, THREADS, TagDoc, ThreadDoc, VOTES, VoteDoc, field,
+};
 use mongodb::bson::{Bson, Document, doc};
 use serde::{Deserialize, Serialize};
 
@@ -15,8 +21,9 @@ use crate::{
     AppState, docs,
     listing::{self, Cursor, ProjectFilter, Query, Sort},
     params,
+    viewer::Viewer,
     views::{
-        ProjectDetail, ProjectPage, ProjectSummary, TagCount, ThreadPage, ThreadView,
+        ProjectDetail, ProjectPage, ProjectSummary, Reader, TagCount, ThreadPage, ThreadView,
         ThreadWithReplies,
     },
 };
@@ -27,10 +34,11 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{project_id}", get(get_project))
         .route("/projects/{project_id}/threads", get(list_threads))
         .route("/threads/{thread_id}", get(get_thread))
+        .route("/threads/{thread_id}/replies", get(list_replies))
         .route("/tags", get(list_tags))
 }
 
-fn internal(err: mongodb::error::Error) -> ApiError {
+pub(crate) fn internal(err: mongodb::error::Error) -> ApiError {
     ApiError::Unavailable(format!("MongoDB: {}", err.kind))
 }
 
@@ -58,6 +66,7 @@ fn internal(err: mongodb::error::Error) -> ApiError {
 )]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list_projects(
+    _viewer: Viewer,
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ProjectPage>, ApiError> {
@@ -132,6 +141,7 @@ pub(crate) async fn list_projects(
 )]
 #[tracing::instrument(skip_all, fields(project_id = %project_id))]
 pub(crate) async fn get_project(
+    _viewer: Viewer,
     State(state): State<AppState>,
     Path(project_id): Path<String>,
 ) -> Result<Json<ProjectDetail>, ApiError> {
@@ -175,6 +185,7 @@ pub fn threads_query(
     let mut filter = doc! {
         field::PROJECT_ID: {"$eq": project_id.to_string()},
         field::PARENT_THREAD_ID: Bson::Null,
+        field::STATUS: not_withdrawn(),
     };
     if let Some(t) = thread_type {
         filter.insert(field::THREAD_TYPE, doc! {"$eq": t.as_str()});
@@ -226,6 +237,7 @@ pub fn threads_query(
 )]
 #[tracing::instrument(skip_all, fields(project_id = %project_id))]
 pub(crate) async fn list_threads(
+    viewer: Viewer,
     State(state): State<AppState>,
     Path(project_id): Path<String>,
     RawQuery(query): RawQuery,
@@ -280,20 +292,78 @@ pub(crate) async fn list_threads(
         None
     };
     Ok(Json(ThreadPage {
-        items: docs.iter().map(ThreadView::from).collect(),
+        items: thread_views(&model, viewer.actor(), &docs).await?,
         next_cursor,
     }))
+}
+
+/// The filter on `status` of every listing: withdrawn threads leave them.
+pub fn not_withdrawn() -> Document {
+    doc! {"$ne": ModerationStatus::Withdrawn.as_str()}
+}
+
+/// The votes of `user` on the given threads: one `find` by key for a page.
+pub fn votes_query(user: &str, thread_ids: &[&str]) -> Query {
+    let ids: Vec<String> = thread_ids.iter().map(|t| VoteDoc::id(t, user)).collect();
+    Query {
+        filter: doc! {field::ID: {"$in": ids}},
+        sort: None,
+        projection: None,
+        limit: None,
+    }
+}
+
+/// The threads as `actor` may see them, with their votes on them.
+pub(crate) async fn thread_views(
+    model: &ReadModel,
+    actor: Option<&Actor>,
+    docs: &[ThreadDoc],
+) -> Result<Vec<ThreadView>, ApiError> {
+    let votes: HashMap<String, Direction> = match actor {
+        Some(actor) if !docs.is_empty() => {
+            let ids: Vec<&str> = docs.iter().map(|d| d.thread_id.as_str()).collect();
+            votes_query(actor.user_id.as_str(), &ids)
+                .run(&model.votes)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                // The key names the voter; the field is checked all the same.
+                .filter(|v| v.voter == actor.user_id.as_str())
+                .map(|v| (v.thread_id, v.direction))
+                .collect()
+        }
+        _ => HashMap::new(),
+    };
+    let reader = Reader { actor };
+    Ok(docs
+        .iter()
+        .map(|d| reader.view(d, votes.get(&d.thread_id).copied()))
+        .collect())
 }
 
 /// At most this many replies come with a thread, oldest first.
 pub const MAX_REPLIES: i64 = 100;
 
 pub fn replies_query(thread_id: ThreadId) -> Query {
+    replies_page_query(thread_id, None, MAX_REPLIES - 1)
+}
+
+/// A page of a thread's replies, oldest first, after the reply created at
+/// `after` (`limit + 1`, to know whether more follow). A reply's
+/// `created_seq` is the stream sequence of its own event: unique.
+pub fn replies_page_query(thread_id: ThreadId, after: Option<i64>, limit: i64) -> Query {
+    let mut filter = doc! {
+        field::PARENT_THREAD_ID: {"$eq": thread_id.to_string()},
+        field::STATUS: not_withdrawn(),
+    };
+    if let Some(s) = after {
+        filter.insert(field::CREATED_SEQ, doc! {"$gt": s});
+    }
     Query {
-        filter: doc! {field::PARENT_THREAD_ID: {"$eq": thread_id.to_string()}},
+        filter,
         sort: Some(doc! {field::CREATED_SEQ: 1}),
         projection: None,
-        limit: Some(MAX_REPLIES),
+        limit: Some(limit + 1),
     }
 }
 
@@ -311,6 +381,7 @@ pub fn replies_query(thread_id: ThreadId) -> Query {
 )]
 #[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
 pub(crate) async fn get_thread(
+    viewer: Viewer,
     State(state): State<AppState>,
     Path(thread_id): Path<String>,
 ) -> Result<Json<ThreadWithReplies>, ApiError> {
@@ -324,10 +395,71 @@ pub(crate) async fn get_thread(
     let thread = thread
         .map_err(internal)?
         .ok_or_else(|| ApiError::not_found("thread"))?;
-    let replies: Vec<ThreadDoc> = replies.map_err(internal)?;
+    let mut docs: Vec<ThreadDoc> = replies.map_err(internal)?;
+    docs.insert(0, thread);
+    let mut views = thread_views(&model, viewer.actor(), &docs)
+        .await?
+        .into_iter();
+    let thread = views.next().ok_or_else(|| ApiError::not_found("thread"))?;
     Ok(Json(ThreadWithReplies {
-        thread: ThreadView::from(&thread),
-        replies: replies.iter().map(ThreadView::from).collect(),
+        thread,
+        replies: views.collect(),
+    }))
+}
+
+/// Lists a thread's replies, oldest first: paging reaches every one.
+///
+/// Withdrawn replies are left out. Replies that arrive while paging come
+/// after the ones already shown: paging neither repeats nor skips one.
+#[utoipa::path(
+    get,
+    path = "/threads/{thread_id}/replies",
+    tag = "threads",
+    params(("thread_id" = String, Path, format = "uuid", description = "The thread; an unknown or malformed id is 404."), docs::PagingQuery, docs::ConsistencyTokenHeader),
+    responses(
+        docs::ReadRefusals,
+        (status = 200, description = "A page of replies, oldest first.", body = ThreadPage),
+        (status = 404, description = "No such thread.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad parameters, each named in `errors`: a value out of its range, a parameter given twice or unknown, or a cursor of another listing.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(thread_id = %thread_id))]
+pub(crate) async fn list_replies(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(thread_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<ThreadPage>, ApiError> {
+    let id = ThreadId::parse(&thread_id).map_err(|_| ApiError::not_found("thread"))?;
+    let listing = format!("replies {id}");
+    let pairs = params::pairs(query.as_deref())?;
+    let mut errors = Errors::default();
+    params::only_known(&pairs, &["limit", "cursor"], &mut errors);
+    let limit = params::limit(params::single(&pairs, "limit", &mut errors), &mut errors);
+    let cursor = params::key_cursor(
+        params::single(&pairs, "cursor", &mut errors),
+        &listing,
+        &mut errors,
+    );
+    errors.into_result()?;
+    let model = state.model();
+    let threads = model.threads.clone_with_type::<Document>();
+    let (thread, replies) = tokio::join!(
+        threads
+            .find_one(doc! {field::ID: id.to_string()})
+            .projection(doc! {field::ID: 1}),
+        replies_page_query(id, cursor.map(|c| c.s), limit).run(&model.threads)
+    );
+    if thread.map_err(internal)?.is_none() {
+        return Err(ApiError::not_found("thread"));
+    }
+    let (docs, next_cursor) =
+        params::split_page(replies.map_err(internal)?, limit, &listing, |t| {
+            (t.created_seq, None)
+        });
+    Ok(Json(ThreadPage {
+        items: thread_views(&model, viewer.actor(), &docs).await?,
+        next_cursor,
     }))
 }
 
@@ -355,6 +487,7 @@ pub fn tags_query(limit: Option<i64>) -> Query {
 )]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list_tags(
+    _viewer: Viewer,
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<TagCount>>, ApiError> {
@@ -441,6 +574,21 @@ pub fn query_shapes() -> Vec<(String, &'static str, Query)> {
         threads_query(project, Some(ThreadType::Problem), true, None, 20),
     ));
     shapes.push(("replies".into(), THREADS, replies_query(ThreadId::new())));
+    shapes.push((
+        "replies next page".into(),
+        THREADS,
+        replies_page_query(ThreadId::new(), Some(1_000), 20),
+    ));
+    shapes.push((
+        "votes of a page".into(),
+        VOTES,
+        votes_query(
+            "alice",
+            &[&ThreadId::new().to_string(), &ThreadId::new().to_string()],
+        ),
+    ));
+    shapes.extend(crate::me::query_shapes());
+    shapes.extend(crate::moderation::query_shapes());
     shapes.push(("tags".into(), TAGS, tags_query(None)));
     shapes
 }

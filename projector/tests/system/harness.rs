@@ -224,7 +224,8 @@ impl System {
             .expect("command-api builds");
         let record_failures = command.record_failure_switch();
         let (query_listener, query_addr) = listener().await;
-        let mut query_config = query_api::Config::new(env.nats.clone(), env.mongo.clone());
+        let mut query_config =
+            query_api::Config::new(env.nats.clone(), env.mongo.clone(), env.jwt_secret.clone());
         configure(&mut query_config);
         let query = query_api::App::build(query_config, query_listener)
             .await
