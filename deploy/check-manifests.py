@@ -180,8 +180,8 @@ def check_compose(root: Path) -> None:
                 problem(where, f"{name} must wait for mongo-init to complete")
         elif "store" in networks or any(v.startswith("FLOW_MONGODB") for v in env):
             problem(where, f"{name} must not reach MongoDB")
-        if name == "command-api" and "FLOW_JWT_SECRET_FILE" not in env:
-            problem(where, "command-api: FLOW_JWT_SECRET_FILE is missing")
+        if name in ("command-api", "query-api") and "FLOW_JWT_SECRET_FILE" not in env:
+            problem(where, f"{name}: FLOW_JWT_SECRET_FILE is missing")
 
     nats = services.get("nats", {})
     script = " ".join(map(str, nats.get("entrypoint") or []))
@@ -323,7 +323,7 @@ def check_workloads(docs: list[dict], generated: set, secrets: dict) -> None:
             problem(where, "FLOW_STREAM_REPLICAS must be 3 (the stream spans the 3 NATS nodes)")
         if (name in USES_MONGO) != ("FLOW_MONGODB_URI_FILE" in env):
             problem(where, "FLOW_MONGODB_URI_FILE must be set exactly for projector and query-api")
-        if name == "command-api" and "FLOW_JWT_SECRET_FILE" not in env:
+        if name in ("command-api", "query-api") and "FLOW_JWT_SECRET_FILE" not in env:
             problem(where, "FLOW_JWT_SECRET_FILE is missing")
 
     for name, replicas in (("nats", 3), ("mongo", 3)):
