@@ -201,8 +201,14 @@ async fn replies_stay_within_their_project() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::CREATED);
+    // Read by the reply's author: a pending reply shows its text to them only.
     let shown = system
-        .get_after(&format!("/threads/{parent}"), &reply.token())
+        .get_as(
+            &format!("/threads/{parent}"),
+            "bob",
+            &[],
+            Some(&reply.token()),
+        )
         .await;
     assert_eq!(shown.body["reply_count"], 1);
     assert_eq!(shown.body["replies"][0]["message"], "a reply");
@@ -247,8 +253,14 @@ async fn only_the_author_edits_and_only_the_proposer_tags() {
         )
         .await;
     assert_eq!(edited.status, StatusCode::OK, "{:?}", edited.body);
+    // An edited thread is pending again: its author still sees the text.
     let shown = system
-        .get_after(&format!("/threads/{thread_id}"), &edited.token())
+        .get_as(
+            &format!("/threads/{thread_id}"),
+            "bob",
+            &[],
+            Some(&edited.token()),
+        )
         .await;
     assert_eq!(shown.body["message"], "edited");
     assert!(shown.body["edited_at"].is_string());

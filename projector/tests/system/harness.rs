@@ -387,6 +387,25 @@ impl System {
         self.send(request).await
     }
 
+    /// A read by `user` (with a token of theirs, and `roles`) that waits for
+    /// the write with `token` when one is given.
+    pub async fn get_as(
+        &self,
+        path: &str,
+        user: &str,
+        roles: &[&str],
+        token: Option<&str>,
+    ) -> Reply {
+        let mut request = self
+            .http
+            .get(format!("{}{path}", self.query))
+            .bearer_auth(self.env.token(user, roles));
+        if let Some(token) = token {
+            request = request.header("Consistency-Token", token);
+        }
+        self.send(request).await
+    }
+
     /// Every item of a listing, page after page, read after the write with `token`.
     pub async fn all_items_after(&self, path: &str, token: &str) -> Vec<Value> {
         let mut items = Vec::new();

@@ -779,6 +779,15 @@ const INDEXED_ON_THE_LOCAL_SERVER: &[&str] = &[
     "threads new next page",
     "threads of a type",
     "replies",
+    "replies next page",
+    "votes of a page",
+    "my projects",
+    "my projects next page",
+    "my threads",
+    "my threads next page",
+    "my threads of a status",
+    "moderation pending",
+    "moderation rejected",
 ];
 
 #[tokio::test(flavor = "multi_thread")]
@@ -849,6 +858,13 @@ const READ_ROUTES: &[(&str, &str)] = &[
     ("get", "/threads/{thread_id}"),
     ("get", "/tags"),
 ];
+/// The reads of the contract's second part ("The app's journeys") built so far.
+const JOURNEY_READ_ROUTES: &[(&str, &str)] = &[
+    ("get", "/threads/{thread_id}/replies"),
+    ("get", "/me/projects"),
+    ("get", "/me/threads"),
+    ("get", "/moderation/threads"),
+];
 const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/readyz"),
@@ -861,6 +877,12 @@ const OPERATIONS: &[(&str, &str)] = &[
 /// those of its first part. The second part, "The app's journeys", lists
 /// routes that are still to be built; each joins this check as it is.
 fn contract_tables() -> Option<Vec<(String, String)>> {
+    contract_routes(false)
+}
+
+/// The routes of the tables of the contract's first part, or (`journeys`)
+/// of its second part.
+fn contract_routes(journeys: bool) -> Option<Vec<(String, String)>> {
     let path = std::env::var_os("FLOW_CONTRACT")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
@@ -868,9 +890,13 @@ fn contract_tables() -> Option<Vec<(String, String)>> {
         });
     let text = std::fs::read_to_string(path).ok()?;
     let mut routes = Vec::new();
+    let mut second_part = false;
     for line in text.lines() {
         if line.starts_with("## The app's journeys") {
-            break;
+            second_part = true;
+        }
+        if second_part != journeys {
+            continue;
         }
         let Some(cell) = line.strip_prefix("| `") else {
             continue;
@@ -903,10 +929,20 @@ async fn both_openapi_documents_name_every_route_of_the_contract() {
             "the routes below are the contract's tables"
         );
     }
-    for (base, routes) in [
-        (&system.command, WRITE_ROUTES),
-        (&system.query, READ_ROUTES),
-    ] {
+    if let Some(journeys) = contract_routes(true) {
+        for (method, path) in JOURNEY_READ_ROUTES {
+            assert!(
+                journeys.iter().any(|(m, p)| m == method && p == path),
+                "{method} {path} is not a route of the contract's second part"
+            );
+        }
+    }
+    let reads: Vec<(&str, &str)> = READ_ROUTES
+        .iter()
+        .chain(JOURNEY_READ_ROUTES)
+        .copied()
+        .collect();
+    for (base, routes) in [(&system.command, WRITE_ROUTES), (&system.query, &reads[..])] {
         let reply = system
             .send(system.http.get(format!("{base}/openapi.json")))
             .await;

@@ -8,6 +8,7 @@ mod crash;
 mod discussions;
 mod harness;
 mod idempotency;
+mod journeys_reads;
 mod listings;
 mod pipeline;
 mod replay;

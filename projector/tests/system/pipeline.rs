@@ -56,7 +56,13 @@ async fn the_original_proposal_reaches_listings_and_details() {
     assert!(detail.header("projection-position").is_some());
 
     let threads = system
-        .get_after(&format!("/projects/{project_id}/threads?sort=new"), &token)
+        // Read by the author: threads still pending show their text to them only.
+        .get_as(
+            &format!("/projects/{project_id}/threads?sort=new"),
+            "alice",
+            &[],
+            Some(&token),
+        )
         .await;
     let messages: Vec<&str> = threads.body["items"]
         .as_array()
