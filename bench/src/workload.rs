@@ -113,6 +113,7 @@ impl Generator {
                     tagline: format!("the tagline of generated project number {i}"),
                     tags,
                     proposer: proposer.clone(),
+                    proposer_name: None,
                 },
             ];
             let mut threads = Vec::new();
@@ -130,6 +131,7 @@ impl Generator {
                     thread_type,
                     message: format!("a {} of {name}", thread_type.as_str().to_lowercase()),
                     author: proposer.clone(),
+                    author_name: None,
                 });
             }
             all.push(GenProject {

@@ -244,8 +244,8 @@ mod tests {
 
     fn actor(user: &str, roles: &[&str]) -> Actor {
         Actor {
-            user_id: UserId::parse(user).expect("a user id"),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            ..Actor::new(UserId::parse(user).expect("a user id"))
         }
     }
 
