@@ -89,22 +89,34 @@ impl Write {
     }
 }
 
-/// Threads whose votes do not count toward their project's score (rejected
-/// or withdrawn), as the events planned so far leave them.
+/// Threads whose votes do not count toward their project's score, as the
+/// events planned so far leave them: rejected ones (a vote that raced the
+/// rejection still counts on the thread, and on the project again if it is
+/// approved) and withdrawn ones (final: a vote that raced the withdrawal is
+/// recorded nowhere).
 #[derive(Debug, Default, Clone)]
-pub struct Uncounted(HashSet<ThreadId>);
+pub struct Uncounted {
+    rejected: HashSet<ThreadId>,
+    withdrawn: HashSet<ThreadId>,
+}
 
 impl Uncounted {
-    pub fn new(threads: impl IntoIterator<Item = ThreadId>) -> Self {
-        Self(threads.into_iter().collect())
+    pub fn new(
+        rejected: impl IntoIterator<Item = ThreadId>,
+        withdrawn: impl IntoIterator<Item = ThreadId>,
+    ) -> Self {
+        Self {
+            rejected: rejected.into_iter().collect(),
+            withdrawn: withdrawn.into_iter().collect(),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.rejected.len() + self.withdrawn.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 
     /// Follows a thread's status as `event` changes it.
@@ -114,23 +126,28 @@ impl Uncounted {
                 thread_id, status, ..
             } => {
                 if *status == ModerationStatus::Rejected {
-                    self.0.insert(*thread_id);
+                    self.rejected.insert(*thread_id);
                 } else {
-                    self.0.remove(thread_id);
+                    self.rejected.remove(thread_id);
                 }
             }
             Event::ThreadEdited { thread_id, .. } => {
-                self.0.remove(thread_id);
+                self.rejected.remove(thread_id);
             }
             Event::ThreadWithdrawn { thread_id, .. } => {
-                self.0.insert(*thread_id);
+                self.rejected.remove(thread_id);
+                self.withdrawn.insert(*thread_id);
             }
             _ => {}
         }
     }
 
     fn counts(&self, thread_id: &ThreadId) -> bool {
-        !self.0.contains(thread_id)
+        !self.rejected.contains(thread_id) && !self.withdrawn.contains(thread_id)
+    }
+
+    fn is_withdrawn(&self, thread_id: &ThreadId) -> bool {
+        self.withdrawn.contains(thread_id)
     }
 }
 
@@ -333,6 +350,9 @@ fn thread_withdrawn(seq: i64, envelope: &Envelope) -> Vec<Write> {
 pub fn writes(seq: i64, envelope: &Envelope, uncounted: &mut Uncounted) -> Vec<Write> {
     // Whether a vote counts is decided before its own event changes anything.
     let counted = match &envelope.event {
+        Event::VoteCast { thread_id, .. } if uncounted.is_withdrawn(thread_id) => {
+            return Vec::new();
+        }
         Event::VoteCast { thread_id, .. } => uncounted.counts(thread_id),
         _ => true,
     };
@@ -769,11 +789,10 @@ mod tests {
             by: UserId::parse("bob").expect("valid"),
         });
         super::writes(6, &withdrawn, &mut uncounted);
-        assert!(!moves_score(&super::writes(
-            7,
-            &vote(thread_id, project_id),
-            &mut uncounted
-        )));
+        assert!(
+            super::writes(7, &vote(thread_id, project_id), &mut uncounted).is_empty(),
+            "a vote after a withdrawal is recorded nowhere"
+        );
     }
 
     #[test]

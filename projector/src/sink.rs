@@ -220,24 +220,28 @@ fn raw_i64(value: Option<mongodb::bson::RawBsonRef<'_>>) -> i64 {
 
 /// The threads whose votes do not count, as the documents say.
 pub async fn load_uncounted(model: &ReadModel) -> anyhow::Result<Uncounted> {
-    let closed = [
-        ModerationStatus::Rejected.as_str(),
-        ModerationStatus::Withdrawn.as_str(),
-    ];
+    let (rejected, withdrawn) = (ModerationStatus::Rejected, ModerationStatus::Withdrawn);
     let threads = model.db.collection::<Document>(&model.collection(THREADS));
     let mut found = threads
-        .find(doc! {field::STATUS: {"$in": closed.as_slice()}})
-        .projection(doc! {field::ID: 1})
+        .find(doc! {field::STATUS: {"$in": [rejected.as_str(), withdrawn.as_str()]}})
+        .projection(doc! {field::ID: 1, field::STATUS: 1})
         .await?;
-    let mut ids = Vec::new();
+    let (mut closed, mut gone) = (Vec::new(), Vec::new());
     while found.advance().await? {
-        if let Ok(id) = found.current().get_str(field::ID)
-            && let Ok(id) = flow_domain::ThreadId::parse(id)
-        {
-            ids.push(id);
+        let thread = found.current();
+        let (Ok(id), Ok(status)) = (thread.get_str(field::ID), thread.get_str(field::STATUS))
+        else {
+            continue;
+        };
+        if let Ok(id) = flow_domain::ThreadId::parse(id) {
+            if status == withdrawn.as_str() {
+                gone.push(id);
+            } else {
+                closed.push(id);
+            }
         }
     }
-    Ok(Uncounted::new(ids))
+    Ok(Uncounted::new(closed, gone))
 }
 
 async fn write_parked(model: &ReadModel, parked: &[ParkedEvent]) -> Result<(), WriteFailure> {

@@ -9,15 +9,15 @@ use serde_json::{Value, json};
 
 use crate::harness::{Reply, System};
 
-async fn project(system: &System, user: &str, name: &str) -> Reply {
+pub(crate) async fn project(system: &System, user: &str, name: &str) -> Reply {
     system.propose(user, name).await
 }
 
-fn id(reply: &Reply, field: &str) -> String {
+pub(crate) fn id(reply: &Reply, field: &str) -> String {
     reply.body[field].as_str().expect("an id").to_owned()
 }
 
-async fn start(
+pub(crate) async fn start(
     system: &System,
     project_id: &str,
     user: &str,
@@ -35,7 +35,12 @@ async fn start(
     reply
 }
 
-async fn moderate(system: &System, thread_id: &str, status: &str, reason: Option<&str>) -> Reply {
+pub(crate) async fn moderate(
+    system: &System,
+    thread_id: &str,
+    status: &str,
+    reason: Option<&str>,
+) -> Reply {
     let mut body = json!({"status": status});
     if let Some(reason) = reason {
         body["reason"] = json!(reason);
@@ -51,7 +56,7 @@ async fn moderate(system: &System, thread_id: &str, status: &str, reason: Option
 }
 
 /// Waits until the automatic moderator has decided `thread_id`.
-async fn decided(system: &System, thread_id: &str, status: &str) {
+pub(crate) async fn decided(system: &System, thread_id: &str, status: &str) {
     eventually("the moderator decides", Duration::from_secs(20), || async {
         system
             .get_as(
@@ -118,7 +123,7 @@ where
     panic!("{path} did not end");
 }
 
-fn assert_problem(reply: &Reply, status: StatusCode) {
+pub(crate) fn assert_problem(reply: &Reply, status: StatusCode) {
     assert_eq!(reply.status, status, "{:?}", reply.body);
     assert_eq!(
         reply.header("content-type"),

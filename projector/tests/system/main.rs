@@ -9,6 +9,7 @@ mod discussions;
 mod harness;
 mod idempotency;
 mod journeys_reads;
+mod journeys_writes;
 mod listings;
 mod pipeline;
 mod replay;
