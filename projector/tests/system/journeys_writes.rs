@@ -518,3 +518,46 @@ async fn rejection_and_approval_move_votes_out_of_and_into_the_score() {
     );
     system.stop().await;
 }
+
+/// The `name` claim of a writer's token is kept with what they write.
+#[tokio::test(flavor = "multi_thread")]
+async fn display_names_come_from_the_writers_token() {
+    let system = System::start().await;
+    let proposed = system
+        .send(
+            system
+                .http
+                .post(format!("{}/projects/propose", system.command))
+                .bearer_auth(system.env.named_token("alice", "  Alice   Liddell "))
+                .json(&json!({"project_name": "Named", "tagline": "t", "problems": ["p"], "solutions": ["s"]})),
+        )
+        .await;
+    assert_eq!(proposed.status, StatusCode::CREATED, "{:?}", proposed.body);
+    let project_id = id(&proposed, "project_id");
+    let started = system
+        .send(
+            system
+                .http
+                .post(format!("{}/projects/{project_id}/threads", system.command))
+                .bearer_auth(system.env.named_token("bob", "Bob \u{202E}evil"))
+                .json(&json!({"thread_type": "COMMENT", "message": "hi"})),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::CREATED, "{:?}", started.body);
+    let token = started.token();
+    let detail = system
+        .get_after(&format!("/projects/{project_id}"), &token)
+        .await;
+    assert_eq!(detail.body["proposer_name"], "Alice Liddell");
+    let thread = system
+        .get_as(
+            &format!("/threads/{}", id(&started, "thread_id")),
+            "bob",
+            &[],
+            Some(&token),
+        )
+        .await;
+    // A name with a bidirectional override is not kept.
+    assert_eq!(thread.body["author_name"], Value::Null, "{:?}", thread.body);
+    system.stop().await;
+}

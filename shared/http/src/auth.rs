@@ -74,6 +74,17 @@ impl Jwt {
 
     /// A token for `sub` valid for `ttl_secs` seconds.
     pub fn mint(&self, sub: &str, roles: &[&str], ttl_secs: u64) -> String {
+        self.mint_named(sub, None, roles, ttl_secs)
+    }
+
+    /// A token for `sub` with a display name (the `name` claim).
+    pub fn mint_named(
+        &self,
+        sub: &str,
+        name: Option<&str>,
+        roles: &[&str],
+        ttl_secs: u64,
+    ) -> String {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -81,7 +92,7 @@ impl Jwt {
         let claims = Claims {
             sub: sub.to_owned(),
             exp: now + ttl_secs,
-            name: None,
+            name: name.map(str::to_owned),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
         };
         // HS256 signing of plain claims cannot fail.

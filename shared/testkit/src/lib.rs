@@ -283,6 +283,11 @@ impl TestEnv {
     pub fn token(&self, sub: &str, roles: &[&str]) -> String {
         flow_http::auth::Jwt::new(&self.jwt_secret).mint(sub, roles, 3600)
     }
+
+    /// A token whose `name` claim is `name`.
+    pub fn named_token(&self, sub: &str, name: &str) -> String {
+        flow_http::auth::Jwt::new(&self.jwt_secret).mint_named(sub, Some(name), &[], 3600)
+    }
 }
 
 impl Default for TestEnv {
