@@ -14,7 +14,8 @@ use std::collections::HashSet;
 use flow_domain::events::{Envelope, Event};
 use flow_domain::{Direction, ModerationStatus, ThreadId, ThreadType};
 use flow_readmodel::{
-    PROJECTS, SEARCH_FIELD, TAGS, THREADS, VOTES, VoteDoc, field, search_prefixes,
+    HIDDEN, HiddenDoc, PROJECTS, SEARCH_FIELD, TAGS, THREADS, USERS, VOTES, VoteDoc, field,
+    search_prefixes,
 };
 use mongodb::bson::{Bson, Document, doc};
 use time::format_description::well_known::Rfc3339;
@@ -376,6 +377,45 @@ pub fn writes(seq: i64, envelope: &Envelope, uncounted: &mut Uncounted) -> Vec<W
             }},
         )],
         Event::ThreadWithdrawn { .. } => thread_withdrawn(seq, envelope),
+        Event::ProjectHidden { user, project_id } | Event::ProjectUnhidden { user, project_id } => {
+            let hidden = matches!(envelope.event, Event::ProjectHidden { .. });
+            let (user, project) = (user.as_str(), project_id.to_string());
+            let id = HiddenDoc::id(user, &project);
+            let mut set = doc! {field::HIDDEN: hidden};
+            if hidden {
+                set.insert(field::HIDDEN_SEQ, seq);
+            }
+            vec![
+                Write::create(
+                    HIDDEN,
+                    id.clone(),
+                    doc! {
+                        field::USER: user,
+                        field::PROJECT_ID: project,
+                        field::HIDDEN: false,
+                        field::HIDDEN_SEQ: 0_i64,
+                        field::SEQ: 0_i64,
+                    },
+                ),
+                Write::guarded(HIDDEN, id, seq, doc! {"$set": set}),
+            ]
+        }
+        Event::TagsFollowed {
+            user,
+            tags: followed,
+        } => vec![
+            Write::create(
+                USERS,
+                user.as_str().to_owned(),
+                doc! {field::FOLLOWED_TAGS: Vec::<String>::new(), field::SEQ: 0_i64},
+            ),
+            Write::guarded(
+                USERS,
+                user.as_str().to_owned(),
+                seq,
+                doc! {"$set": {field::FOLLOWED_TAGS: tags(followed)}},
+            ),
+        ],
         Event::ProjectTagsChanged {
             project_id,
             tags: project_tags,

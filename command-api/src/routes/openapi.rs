@@ -26,7 +26,7 @@ use utoipa::{
 use flow_domain::project::ChangeTagsRequest;
 use flow_http::FieldErrorSchema;
 
-use super::{projects, schema::*, threads};
+use super::{me, projects, schema::*, threads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,6 +41,8 @@ use super::{projects, schema::*, threads};
         threads::start_thread,
         threads::edit_thread,
         threads::withdraw,
+        me::hide,
+        me::follow_tags,
         threads::vote,
         threads::moderate,
         healthz,
@@ -54,6 +56,7 @@ use super::{projects, schema::*, threads};
     tags(
         (name = "projects", description = "Proposals and tags"),
         (name = "threads", description = "Discussion threads, votes and moderation"),
+        (name = "me", description = "The caller's own choices: hidden projects, followed tags"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]
@@ -298,6 +301,8 @@ mod tests {
             ("/threads/{thread_id}", "patch"),
             ("/threads/{thread_id}", "delete"),
             ("/projects/{project_id}", "patch"),
+            ("/projects/{project_id}/hidden", "put"),
+            ("/me/followed-tags", "put"),
             ("/threads/{thread_id}/vote", "put"),
             ("/threads/{thread_id}/moderation", "post"),
         ] {

@@ -94,6 +94,25 @@ pub struct Withdrawn {
     pub consistency_token: String,
 }
 
+/// Whether the caller hides the project now.
+#[derive(Serialize, ToSchema)]
+pub struct HiddenNow {
+    #[schema(value_type = String, format = "uuid")]
+    pub project_id: domain::ProjectId,
+    pub hidden: bool,
+    #[schema(value_type = ConsistencyToken)]
+    pub consistency_token: String,
+}
+
+/// The tags the caller follows now.
+#[derive(Serialize, ToSchema)]
+pub struct TagsFollowed {
+    #[schema(max_items = 50)]
+    pub tags: Vec<domain::Tag>,
+    #[schema(value_type = ConsistencyToken)]
+    pub consistency_token: String,
+}
+
 /// The project's tags after the change.
 #[derive(Serialize, ToSchema)]
 pub struct TagsChanged {

@@ -862,6 +862,8 @@ const READ_ROUTES: &[(&str, &str)] = &[
 const JOURNEY_WRITE_ROUTES: &[(&str, &str)] = &[
     ("patch", "/projects/{project_id}"),
     ("delete", "/threads/{thread_id}"),
+    ("put", "/projects/{project_id}/hidden"),
+    ("put", "/me/followed-tags"),
 ];
 const JOURNEY_READ_ROUTES: &[(&str, &str)] = &[
     ("get", "/threads/{thread_id}/replies"),

@@ -9,6 +9,8 @@
 //! | project | `<prefix>.evt.project.<project_id>` |
 //! | thread | `<prefix>.evt.thread.<thread_id>` |
 //! | one user's vote on one thread | `<prefix>.evt.vote.<thread_id>.<digest of the user id>` |
+//! | one user's choice to hide one project | `<prefix>.evt.user.<digest of the user id>.hidden.<project_id>` |
+//! | the tags one user follows | `<prefix>.evt.user.<digest of the user id>.tags` |
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -106,6 +108,12 @@ pub enum Event {
         /// Who withdrew it.
         by: UserId,
     },
+    /// A user hid a project from their own listings.
+    ProjectHidden { user: UserId, project_id: ProjectId },
+    /// A user showed a project they had hidden again.
+    ProjectUnhidden { user: UserId, project_id: ProjectId },
+    /// The tags a user follows now (the whole set).
+    TagsFollowed { user: UserId, tags: Vec<Tag> },
     /// A user's vote on a thread changed from `previous` to `direction`.
     VoteCast {
         thread_id: ThreadId,
@@ -125,6 +133,9 @@ impl Event {
             Self::ProjectChanged { .. } => "ProjectChanged",
             Self::ProjectNameReleased { .. } => "ProjectNameReleased",
             Self::ThreadWithdrawn { .. } => "ThreadWithdrawn",
+            Self::ProjectHidden { .. } => "ProjectHidden",
+            Self::ProjectUnhidden { .. } => "ProjectUnhidden",
+            Self::TagsFollowed { .. } => "TagsFollowed",
             Self::ThreadStarted { .. } => "ThreadStarted",
             Self::ThreadEdited { .. } => "ThreadEdited",
             Self::ThreadModerated { .. } => "ThreadModerated",
@@ -147,6 +158,9 @@ impl Event {
             Self::VoteCast {
                 thread_id, voter, ..
             } => subjects.vote(*thread_id, voter),
+            Self::ProjectHidden { user, project_id }
+            | Self::ProjectUnhidden { user, project_id } => subjects.hidden(user, *project_id),
+            Self::TagsFollowed { user, .. } => subjects.followed_tags(user),
         }
     }
 }
@@ -235,6 +249,24 @@ impl Subjects {
             "{}.evt.vote.{thread}.{}",
             self.prefix,
             digest_key(voter.as_str())
+        )
+    }
+
+    /// One user's choice to hide one project (a subject of that user's own).
+    pub fn hidden(&self, user: &UserId, project: ProjectId) -> String {
+        format!(
+            "{}.evt.user.{}.hidden.{project}",
+            self.prefix,
+            digest_key(user.as_str())
+        )
+    }
+
+    /// The tags one user follows (a subject of that user's own).
+    pub fn followed_tags(&self, user: &UserId) -> String {
+        format!(
+            "{}.evt.user.{}.tags",
+            self.prefix,
+            digest_key(user.as_str())
         )
     }
 

@@ -11,6 +11,7 @@ pub mod project;
 pub mod schema;
 mod text;
 pub mod thread;
+pub mod user;
 pub mod vote;
 
 pub use aggregate::Aggregate;

@@ -53,6 +53,15 @@ pub mod field {
     pub const VOTER: &str = "voter";
     /// Of a vote document: `up`, `down` or `none`.
     pub const DIRECTION: &str = "direction";
+    /// Of a hidden-project document: the user's id.
+    pub const USER: &str = "user";
+    /// Of a hidden-project document: whether the user hides the project now.
+    pub const HIDDEN: &str = "hidden";
+    /// Of a hidden-project document: when the user last hid it (a stream
+    /// sequence): the key of `GET /me/hidden`.
+    pub const HIDDEN_SEQ: &str = "hidden_seq";
+    /// Of a user document: the tags the user follows.
+    pub const FOLLOWED_TAGS: &str = "followed_tags";
     /// Of the position document in [`PROJECTOR_STATE`](crate::PROJECTOR_STATE).
     pub const POSITION: &str = "position";
     /// Of the position document: the largest batch span any run recorded,
@@ -169,6 +178,37 @@ impl VoteDoc {
     pub fn id(thread_id: &str, voter: &str) -> String {
         format!("{thread_id}.{}", flow_domain::events::digest_key(voter))
     }
+}
+
+/// One user's choice to hide one project from their listings, under
+/// [`HiddenDoc::id`]; kept with `hidden: false` once undone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HiddenDoc {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub user: String,
+    pub project_id: String,
+    pub hidden: bool,
+    pub hidden_seq: i64,
+    pub seq: i64,
+}
+
+impl HiddenDoc {
+    /// The key of a user's choice on a project: a page of projects is
+    /// checked against the user's hidden ones by key, whatever their number.
+    pub fn id(user: &str, project_id: &str) -> String {
+        format!("{}.{project_id}", flow_domain::events::digest_key(user))
+    }
+}
+
+/// What a user chose for themselves: the tags they follow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserDoc {
+    /// The user's id.
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub followed_tags: Vec<String>,
+    pub seq: i64,
 }
 
 /// The projector's durable position.

@@ -26,13 +26,18 @@ pub const THREADS: &str = "threads";
 pub const TAGS: &str = "tags";
 /// One document per user and thread voted on ([`VoteDoc`]).
 pub const VOTES: &str = "votes";
+/// One document per user and project the user hid ([`HiddenDoc`]).
+pub const HIDDEN: &str = "hidden";
+/// One document per user who chose something for themselves ([`UserDoc`]).
+pub const USERS: &str = "users";
 /// The field of a project document holding its search prefixes (see [`search_prefixes`]).
 pub const SEARCH_FIELD: &str = field::SEARCH_PREFIXES;
 pub const PROJECTOR_STATE: &str = "projector_state";
 /// Events the projector could not apply, by stream sequence.
 pub const PARKED: &str = "parked_events";
 /// The base names of the collections every read-model generation has.
-pub const GENERATION_COLLECTIONS: &[&str] = &[PROJECTS, THREADS, TAGS, VOTES, PARKED];
+pub const GENERATION_COLLECTIONS: &[&str] =
+    &[PROJECTS, THREADS, TAGS, VOTES, HIDDEN, USERS, PARKED];
 /// The `_id` of the projector's position document in [`PROJECTOR_STATE`].
 pub const POSITION_ID: &str = "position";
 
@@ -52,6 +57,8 @@ pub struct ReadModel {
     pub threads: Collection<ThreadDoc>,
     pub tags: Collection<TagDoc>,
     pub votes: Collection<VoteDoc>,
+    pub hidden: Collection<HiddenDoc>,
+    pub users: Collection<UserDoc>,
     pub state: Collection<Document>,
 }
 
@@ -66,6 +73,8 @@ impl ReadModel {
             threads: db.collection(&collection_name(THREADS, generation)),
             tags: db.collection(&collection_name(TAGS, generation)),
             votes: db.collection(&collection_name(VOTES, generation)),
+            hidden: db.collection(&collection_name(HIDDEN, generation)),
+            users: db.collection(&collection_name(USERS, generation)),
             state: db.collection(PROJECTOR_STATE),
             generation,
             db,
@@ -198,6 +207,14 @@ impl ReadModel {
             .create_indexes([index(
                 doc! {field::PROJECT_COUNT: -1, field::TAG: 1},
                 "by_project_count",
+                false,
+            )])
+            .await?;
+        // `GET /me/hidden`: a user's hidden projects, most recently hidden first.
+        self.hidden
+            .create_indexes([index(
+                doc! {field::USER: 1, field::HIDDEN: 1, field::HIDDEN_SEQ: -1},
+                "by_user_hidden",
                 false,
             )])
             .await?;
