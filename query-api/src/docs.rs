@@ -206,6 +206,19 @@ fn statuses(values: &[&str]) -> ObjectBuilder {
         .enum_values(Some(values.iter().copied()))
 }
 
+/// `limit` of `GET /recommendations`.
+pub struct RecommendationsQuery;
+
+impl IntoParams for RecommendationsQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![limit(
+            crate::discovery::DEFAULT_RECOMMENDATIONS,
+            crate::discovery::MAX_RECOMMENDATIONS,
+            "How many (default 12).",
+        )]
+    }
+}
+
 /// The query parameters of `GET /me/threads`.
 pub struct MyThreadsQuery;
 

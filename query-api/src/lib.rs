@@ -1,5 +1,6 @@
 //! query-api: serves listings and details from the MongoDB read documents.
 
+pub mod discovery;
 pub mod docs;
 pub mod listing;
 pub mod me;
@@ -175,6 +176,7 @@ impl App {
         });
         let mut api = routes::router()
             .merge(me::router())
+            .merge(discovery::router())
             .merge(moderation::router())
             .route("/openapi.json", axum::routing::get(openapi::serve))
             .with_state(state.clone());

@@ -37,10 +37,23 @@
 //!   Across that one step the guarantee weakens to what a keyset gives: a
 //!   project whose key crossed the cursor's keys while paging may be shown
 //!   twice or not at all. Within every snapshot it holds.
+//!
+//! # Hidden projects
+//!
+//! For a signed-in reader the projects they hid are left out of every
+//! listing. The hidden set is never read whole: each run of candidates (in
+//! listing order, from the cursor) is checked against the reader's hidden
+//! documents by key ([`hidden_among`]: one `_id $in` find of at most a run's
+//! size), so a page costs the same whether the reader hid ten projects or
+//! ten thousand. Runs double in size while most candidates are hidden, up to
+//! [`MAX_ROUNDS`] runs a page; a page that ends there is shorter, and its
+//! cursor continues after the last candidate examined.
 
 use std::{collections::HashMap, sync::Arc};
 
-use flow_readmodel::{ProjectDoc, ReadModel, bson_i64, field};
+use std::collections::HashSet;
+
+use flow_readmodel::{HiddenDoc, ProjectDoc, ReadModel, bson_i64, field};
 use futures::TryStreamExt;
 use mongodb::{
     Collection,
@@ -59,6 +72,8 @@ pub struct ProjectFilter {
     pub tags: Vec<String>,
     /// Every one of these search terms ([`flow_readmodel::search_terms`]).
     pub terms: Vec<String>,
+    /// At least one of these tags (a feed of followed tags).
+    pub any_tags: Vec<String>,
 }
 
 impl ProjectFilter {
@@ -68,8 +83,15 @@ impl ProjectFilter {
     /// Python).
     pub fn document(&self) -> Document {
         let mut filter = Document::new();
+        let mut tags = Document::new();
         if !self.tags.is_empty() {
-            filter.insert(field::TAGS, doc! {"$all": &self.tags});
+            tags.insert("$all", &self.tags);
+        }
+        if !self.any_tags.is_empty() {
+            tags.insert("$in", &self.any_tags);
+        }
+        if !tags.is_empty() {
+            filter.insert(field::TAGS, tags);
         }
         if !self.terms.is_empty() {
             filter.insert(field::SEARCH_PREFIXES, doc! {"$all": &self.terms});
@@ -84,7 +106,14 @@ impl ProjectFilter {
         tags.sort();
         let mut terms = self.terms.clone();
         terms.sort();
-        let canonical = format!("{}\u{1e}{}", tags.join("\u{1f}"), terms.join("\u{1f}"));
+        let mut any = self.any_tags.clone();
+        any.sort();
+        let canonical = format!(
+            "{}\u{1e}{}\u{1e}{}",
+            tags.join("\u{1f}"),
+            terms.join("\u{1f}"),
+            any.join("\u{1f}")
+        );
         flow_domain::events::digest_key(&canonical)[..12].to_owned()
     }
 }
@@ -222,8 +251,63 @@ pub struct Page {
     pub next: Option<Cursor>,
 }
 
-/// Reads one page. `cursor` must already be checked to belong to this sort
-/// and filter.
+/// At most this many runs of candidates are checked against a reader's
+/// hidden projects for one page.
+pub const MAX_ROUNDS: usize = 8;
+/// A run of candidates is at most this long.
+const MAX_RUN: i64 = 1_000;
+
+/// The hidden-project documents of `user` among `project_ids`, by key.
+pub fn hidden_query(user: &str, project_ids: &[&str]) -> Query {
+    let keys: Vec<String> = project_ids
+        .iter()
+        .map(|id| HiddenDoc::id(user, id))
+        .collect();
+    Query {
+        filter: doc! {field::ID: {"$in": keys}, field::HIDDEN: true},
+        sort: None,
+        projection: Some(doc! {field::PROJECT_ID: 1}),
+        limit: None,
+    }
+}
+
+/// Which of `project_ids` `user` hides.
+pub async fn hidden_among(
+    model: &ReadModel,
+    user: &str,
+    project_ids: &[&str],
+) -> mongodb::error::Result<HashSet<String>> {
+    if project_ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found = hidden_query(user, project_ids)
+        .run(&model.hidden.clone_with_type::<Document>())
+        .await?;
+    Ok(found
+        .iter()
+        .filter_map(|d| d.get_str(field::PROJECT_ID).ok().map(str::to_owned))
+        .collect())
+}
+
+/// Leaves out of `docs` the projects `reader` hides (none when anonymous).
+pub async fn visible(
+    model: &ReadModel,
+    reader: Option<&str>,
+    docs: Vec<ProjectDoc>,
+) -> mongodb::error::Result<Vec<ProjectDoc>> {
+    let Some(user) = reader else {
+        return Ok(docs);
+    };
+    let ids: Vec<&str> = docs.iter().map(|d| d.project_id.as_str()).collect();
+    let hidden = hidden_among(model, user, &ids).await?;
+    Ok(docs
+        .into_iter()
+        .filter(|d| !hidden.contains(&d.project_id))
+        .collect())
+}
+
+/// Reads one page, leaving out what `reader` hides. `cursor` must already be
+/// checked to belong to this sort and filter.
 pub async fn page(
     model: &ReadModel,
     snapshots: &Snapshots,
@@ -231,36 +315,55 @@ pub async fn page(
     filter: &ProjectFilter,
     cursor: Option<Cursor>,
     limit: i64,
+    reader: Option<&str>,
 ) -> mongodb::error::Result<Page> {
     match sort {
-        Sort::New => newest_page(model, filter, cursor, limit).await,
-        ranked => ranked_page(model, snapshots, ranked, filter, cursor, limit).await,
+        Sort::New => newest_page(model, filter, cursor, limit, reader).await,
+        ranked => ranked_page(model, snapshots, ranked, filter, cursor, limit, reader).await,
     }
 }
 
-async fn newest_page(
+/// A page of `sort=new` (or of any listing by `created_seq`): runs of
+/// candidates after the cursor until the page and one more are found.
+pub async fn newest_page(
     model: &ReadModel,
     filter: &ProjectFilter,
     cursor: Option<Cursor>,
     limit: i64,
+    reader: Option<&str>,
 ) -> mongodb::error::Result<Page> {
-    let mut items = newest(filter, cursor.map(|c| c.s), limit)
-        .run(&model.projects)
-        .await?;
-    let next = if items.len() as i64 > limit {
-        items.truncate(usize::try_from(limit).unwrap_or(0));
-        items.last().map(|last| Cursor {
-            o: Sort::New,
-            f: filter.fingerprint(),
-            s: last.created_seq,
-            k: 0,
-            r: None,
-            i: 0,
-        })
-    } else {
-        None
+    let wanted = usize::try_from(limit).unwrap_or(0);
+    let cursor_at = |created_seq| Cursor {
+        o: Sort::New,
+        f: filter.fingerprint(),
+        s: created_seq,
+        k: 0,
+        r: None,
+        i: 0,
     };
-    Ok(Page { items, next })
+    let mut items = Vec::with_capacity(wanted + 1);
+    let mut before = cursor.map(|c| c.s);
+    let mut run = limit;
+    for _ in 0..MAX_ROUNDS {
+        let candidates = newest(filter, before, run).run(&model.projects).await?;
+        let exhausted = candidates.len() as i64 <= run;
+        before = candidates.last().map(|p| p.created_seq).or(before);
+        items.extend(visible(model, reader, candidates).await?);
+        if items.len() > wanted {
+            items.truncate(wanted);
+            let next = items.last().map(|last| cursor_at(last.created_seq));
+            return Ok(Page { items, next });
+        }
+        if exhausted {
+            return Ok(Page { items, next: None });
+        }
+        run = (run * 2).min(MAX_RUN);
+    }
+    // Mostly hidden so far: a shorter page, continued after what was examined.
+    Ok(Page {
+        items,
+        next: before.map(cursor_at),
+    })
 }
 
 /// Freezes the ranking of `sort` after `from` (from the top when `None`).
@@ -302,6 +405,7 @@ async fn ranked_page(
     filter: &ProjectFilter,
     cursor: Option<Cursor>,
     limit: i64,
+    reader: Option<&str>,
 ) -> mongodb::error::Result<Page> {
     let fingerprint = filter.fingerprint();
     let (snapshot, start, fresh) = match cursor {
@@ -330,11 +434,13 @@ async fn ranked_page(
     let entries = &snapshot.entries;
     let mut items = Vec::with_capacity(wanted);
     let mut next = start;
-    while items.len() < wanted && next < entries.len() {
+    let mut rounds = 0;
+    while items.len() < wanted && next < entries.len() && rounds < MAX_ROUNDS {
+        rounds += 1;
         let end = entries.len().min(next + (wanted - items.len()));
         let ids: Vec<Uuid> = entries[next..end].iter().map(|e| e.id).collect();
-        let mut found: HashMap<String, ProjectDoc> = by_ids(filter, &ids)
-            .run(&model.projects)
+        let docs = by_ids(filter, &ids).run(&model.projects).await?;
+        let mut found: HashMap<String, ProjectDoc> = visible(model, reader, docs)
             .await?
             .into_iter()
             .map(|d| (d.project_id.clone(), d))
@@ -375,6 +481,7 @@ mod tests {
         let a = ProjectFilter {
             tags: vec!["clown".into(), "circus".into()],
             terms: vec!["perf".into()],
+            any_tags: Vec::new(),
         };
         assert_eq!(
             a.document(),
@@ -383,11 +490,13 @@ mod tests {
         let b = ProjectFilter {
             tags: vec!["circus".into(), "clown".into()],
             terms: vec!["perf".into()],
+            any_tags: Vec::new(),
         };
         assert_eq!(a.fingerprint(), b.fingerprint());
         let c = ProjectFilter {
             tags: vec!["circus".into()],
             terms: vec!["clown".into(), "perf".into()],
+            any_tags: Vec::new(),
         };
         assert_ne!(a.fingerprint(), c.fingerprint());
         assert_eq!(ProjectFilter::default().document(), doc! {});

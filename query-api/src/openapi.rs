@@ -16,7 +16,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::{docs::ThreadSort, me, moderation, routes, sort::Sort, views::ThreadStatus};
+use crate::{discovery, docs::ThreadSort, me, moderation, routes, sort::Sort, views::ThreadStatus};
 
 struct BearerAuth;
 
@@ -51,6 +51,10 @@ impl Modify for BearerAuth {
         routes::list_tags,
         me::my_projects,
         me::my_threads,
+        discovery::followed_tags,
+        discovery::hidden,
+        discovery::feed,
+        discovery::recommendations,
         moderation::queue,
         healthz,
         readyz,

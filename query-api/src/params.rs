@@ -32,7 +32,7 @@ pub fn tags_limit(raw: Option<&str>, errors: &mut Errors) -> Option<i64> {
     raw.and_then(|raw| whole_number(raw, MAX_TAGS_LIMIT, errors))
 }
 
-fn whole_number(raw: &str, max: i64, errors: &mut Errors) -> Option<i64> {
+pub fn whole_number(raw: &str, max: i64, errors: &mut Errors) -> Option<i64> {
     match raw.parse::<i64>() {
         Ok(n) if (1..=max).contains(&n) => Some(n),
         _ => {

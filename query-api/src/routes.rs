@@ -66,7 +66,7 @@ pub(crate) fn internal(err: mongodb::error::Error) -> ApiError {
 )]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list_projects(
-    _viewer: Viewer,
+    viewer: Viewer,
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ProjectPage>, ApiError> {
@@ -118,6 +118,7 @@ pub(crate) async fn list_projects(
         &filter,
         cursor,
         limit,
+        viewer.actor().map(|a| a.user_id.as_str()),
     )
     .await
     .map_err(internal)?;
@@ -510,14 +511,17 @@ pub fn query_shapes() -> Vec<(String, &'static str, Query)> {
     let tag = ProjectFilter {
         tags: vec!["circus".into()],
         terms: Vec::new(),
+        any_tags: Vec::new(),
     };
     let tags_and_search = ProjectFilter {
         tags: vec!["circus".into(), "clown".into()],
         terms: vec!["perf".into()],
+        any_tags: Vec::new(),
     };
     let search = ProjectFilter {
         tags: Vec::new(),
         terms: vec!["perf".into(), "wolf".into()],
+        any_tags: Vec::new(),
     };
     let none = ProjectFilter::default();
     let mut shapes = Vec::new();
@@ -589,6 +593,7 @@ pub fn query_shapes() -> Vec<(String, &'static str, Query)> {
     ));
     shapes.extend(crate::me::query_shapes());
     shapes.extend(crate::moderation::query_shapes());
+    shapes.extend(crate::discovery::query_shapes());
     shapes.push(("tags".into(), TAGS, tags_query(None)));
     shapes
 }

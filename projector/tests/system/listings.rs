@@ -788,6 +788,9 @@ const INDEXED_ON_THE_LOCAL_SERVER: &[&str] = &[
     "my threads of a status",
     "moderation pending",
     "moderation rejected",
+    "hidden among a page",
+    "me hidden",
+    "me hidden next page",
 ];
 
 #[tokio::test(flavor = "multi_thread")]
