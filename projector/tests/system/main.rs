@@ -5,6 +5,7 @@ mod compatibility;
 mod connections;
 mod contract_errors;
 mod crash;
+mod discovery;
 mod discussions;
 mod harness;
 mod idempotency;
