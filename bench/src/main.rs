@@ -21,6 +21,7 @@ macro_rules! say {
 }
 
 // One module per phase of a run; `measure` runs them in order.
+mod hidden;
 mod memory;
 mod projection;
 mod reads;
@@ -125,6 +126,7 @@ async fn measure(
     let store_ceiling = projection::run(&mut m, &bench, options.events).await?;
     let switched_at = rebuild::run(&mut m, &bench, store_ceiling).await?;
     reads::run(&mut m, &bench, switched_at).await?;
+    hidden::run(&mut m, &bench).await?;
     memory::run(&mut m, &bench.system);
 
     m.record_cpu();
