@@ -377,3 +377,72 @@ async fn a_user_with_ten_thousand_hidden_projects_still_gets_listings() {
     assert_eq!(recommended.status, StatusCode::OK, "{:?}", recommended.body);
     system.stop().await;
 }
+
+/// Paging `sort=new` while the reader hides projects further down and new
+/// projects arrive: nothing twice, nothing hidden before its page is read,
+/// and every project that existed at the start and stayed visible, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn hiding_while_paging_and_writes_arrive_repeats_and_skips_nothing() {
+    let system = System::start().await;
+    let mut existing = Vec::new();
+    for i in 0..40 {
+        existing.push(propose(&system, "alice", &format!("Paged {i}"), &["paged"]).await);
+    }
+    // Newest first, as listed.
+    existing.reverse();
+    let mut token = format!("s{}", system.stream_last().await);
+    let mut seen: Vec<String> = Vec::new();
+    let mut hidden: HashSet<String> = HashSet::new();
+    let mut cursor: Option<String> = None;
+    let mut round = 0;
+    loop {
+        let path = match &cursor {
+            None => "/projects?limit=5".to_owned(),
+            Some(c) => format!("/projects?limit=5&cursor={c}"),
+        };
+        let page = system.get_as(&path, "bob", &[], Some(&token)).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        for item in page.body["items"].as_array().expect("items") {
+            let project = item["project_id"].as_str().expect("id").to_owned();
+            assert!(!hidden.contains(&project), "shown after it was hidden");
+            seen.push(project);
+        }
+        // Between pages: hide one project further down, and a new one arrives.
+        let shown_up_to = seen
+            .last()
+            .and_then(|last| existing.iter().position(|p| p == last))
+            .unwrap_or(0);
+        let ahead = existing
+            .iter()
+            .skip(shown_up_to + 3)
+            .find(|p| !hidden.contains(*p))
+            .cloned();
+        if let Some(ahead) = ahead {
+            let reply = hide(&system, "bob", &ahead, true).await;
+            token = reply.token();
+            hidden.insert(ahead);
+        }
+        propose(&system, "carol", &format!("Arrived {round}"), &["paged"]).await;
+        round += 1;
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let unique: HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no project twice");
+    let expected: Vec<&String> = existing.iter().filter(|p| !hidden.contains(*p)).collect();
+    let missing: Vec<usize> = expected
+        .iter()
+        .filter(|p| !seen.contains(p))
+        .filter_map(|p| existing.iter().position(|e| e == *p))
+        .collect();
+    let extra: Vec<&String> = seen.iter().filter(|p| !expected.contains(p)).collect();
+    assert_eq!(
+        seen.iter().collect::<Vec<_>>(),
+        expected,
+        "missing at {missing:?}, extra {extra:?}"
+    );
+    assert!(!hidden.is_empty());
+    system.stop().await;
+}
