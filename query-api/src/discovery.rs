@@ -120,7 +120,7 @@ pub(crate) async fn hidden(
 ) -> Result<Json<ProjectPage>, ApiError> {
     let user = actor.user_id.as_str();
     let listing = format!("me/hidden {user}");
-    let (limit, cursor) = paging(query.as_deref(), &listing)?;
+    let (limit, cursor) = params::keyset_paging(query.as_deref(), &listing)?;
     let model = state.model();
     let found = hidden_query(user, cursor.map(|c| c.s), limit)
         .run(&model.hidden.clone_with_type::<Document>())
@@ -158,23 +158,6 @@ async fn by_ids(model: &ReadModel, ids: &[String]) -> Result<Vec<ProjectDoc>, Ap
     .map_err(internal)
 }
 
-fn paging(
-    query: Option<&str>,
-    listing: &str,
-) -> Result<(i64, Option<params::KeyCursor>), ApiError> {
-    let pairs = params::pairs(query)?;
-    let mut errors = Errors::default();
-    params::only_known(&pairs, &["limit", "cursor"], &mut errors);
-    let limit = params::limit(params::single(&pairs, "limit", &mut errors), &mut errors);
-    let cursor = params::key_cursor(
-        params::single(&pairs, "cursor", &mut errors),
-        listing,
-        &mut errors,
-    );
-    errors.into_result()?;
-    Ok((limit, cursor))
-}
-
 /// The projects carrying a tag the caller follows, newest first, hidden
 /// ones left out.
 ///
@@ -200,7 +183,7 @@ pub(crate) async fn feed(
 ) -> Result<Json<ProjectPage>, ApiError> {
     let user = actor.user_id.as_str();
     let listing = format!("me/feed {user}");
-    let (limit, cursor) = paging(query.as_deref(), &listing)?;
+    let (limit, cursor) = params::keyset_paging(query.as_deref(), &listing)?;
     let model = state.model();
     let any_tags = followed(&model, user).await.map_err(internal)?;
     if any_tags.is_empty() {

@@ -91,16 +91,7 @@ pub(crate) async fn my_projects(
 ) -> Result<Json<ProjectPage>, ApiError> {
     let user = actor.user_id.as_str();
     let listing = format!("me/projects {user}");
-    let pairs = params::pairs(query.as_deref())?;
-    let mut errors = Errors::default();
-    params::only_known(&pairs, &["limit", "cursor"], &mut errors);
-    let limit = params::limit(params::single(&pairs, "limit", &mut errors), &mut errors);
-    let cursor = params::key_cursor(
-        params::single(&pairs, "cursor", &mut errors),
-        &listing,
-        &mut errors,
-    );
-    errors.into_result()?;
+    let (limit, cursor) = params::keyset_paging(query.as_deref(), &listing)?;
     let docs = my_projects_query(user, cursor.map(|c| c.s), limit)
         .run(&state.model().projects)
         .await

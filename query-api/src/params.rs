@@ -146,6 +146,20 @@ pub fn key_cursor(raw: Option<&str>, listing: &str, errors: &mut Errors) -> Opti
     Some(cursor)
 }
 
+/// `limit` and `cursor`, and nothing else, of the keyset listing `listing`.
+pub fn keyset_paging(
+    query: Option<&str>,
+    listing: &str,
+) -> Result<(i64, Option<KeyCursor>), ApiError> {
+    let pairs = pairs(query)?;
+    let mut errors = Errors::default();
+    only_known(&pairs, &["limit", "cursor"], &mut errors);
+    let limit = limit(single(&pairs, "limit", &mut errors), &mut errors);
+    let cursor = key_cursor(single(&pairs, "cursor", &mut errors), listing, &mut errors);
+    errors.into_result()?;
+    Ok((limit, cursor))
+}
+
 /// Cuts a page of `limit + 1` items to `limit`, with the cursor of the last
 /// one shown when more follow.
 pub fn split_page<T>(
