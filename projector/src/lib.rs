@@ -19,6 +19,7 @@ pub mod plan;
 pub mod position;
 pub mod projection;
 pub mod rebuild;
+pub mod reply;
 pub mod runner;
 pub mod settings;
 pub mod sink;

@@ -24,9 +24,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     batch::Batch,
-    control::{Difference, Reply},
     flush::FlushPolicy,
     plan::Delivered,
+    reply::{Difference, Reply},
     runner::Control,
     settings::Settings,
     sink::{Projection, WriteFailure},

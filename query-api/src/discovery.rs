@@ -27,10 +27,6 @@ use crate::{
     views::{ProjectPage, ProjectSummary},
 };
 
-/// `limit` of `GET /recommendations`.
-pub const DEFAULT_RECOMMENDATIONS: i64 = 12;
-pub const MAX_RECOMMENDATIONS: i64 = 50;
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/me/followed-tags", get(followed_tags))
@@ -300,8 +296,8 @@ pub(crate) async fn recommendations(
     let mut errors = Errors::default();
     params::only_known(&pairs, &["limit"], &mut errors);
     let limit = params::single(&pairs, "limit", &mut errors)
-        .and_then(|raw| params::whole_number(raw, MAX_RECOMMENDATIONS, &mut errors))
-        .unwrap_or(DEFAULT_RECOMMENDATIONS);
+        .and_then(|raw| params::whole_number(raw, params::MAX_RECOMMENDATIONS, &mut errors))
+        .unwrap_or(params::DEFAULT_RECOMMENDATIONS);
     errors.into_result()?;
     let wanted = usize::try_from(limit).unwrap_or(0);
     let model = state.model();

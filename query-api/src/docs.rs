@@ -212,8 +212,8 @@ pub struct RecommendationsQuery;
 impl IntoParams for RecommendationsQuery {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         vec![limit(
-            crate::discovery::DEFAULT_RECOMMENDATIONS,
-            crate::discovery::MAX_RECOMMENDATIONS,
+            params::DEFAULT_RECOMMENDATIONS,
+            params::MAX_RECOMMENDATIONS,
             "How many (default 12).",
         )]
     }

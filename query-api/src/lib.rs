@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod params;
 pub mod position;
 pub mod routes;
+pub mod shapes;
 pub mod snapshots;
 pub mod sort;
 pub mod viewer;

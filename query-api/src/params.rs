@@ -22,6 +22,10 @@ pub fn pairs(query: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
 }
 
 /// `limit` of a page: [`DEFAULT_LIMIT`] when absent (or bad, then reported).
+/// `limit` of `GET /recommendations`.
+pub const DEFAULT_RECOMMENDATIONS: i64 = 12;
+pub const MAX_RECOMMENDATIONS: i64 = 50;
+
 pub fn limit(raw: Option<&str>, errors: &mut Errors) -> i64 {
     raw.and_then(|raw| whole_number(raw, MAX_LIMIT, errors))
         .unwrap_or(DEFAULT_LIMIT)

@@ -810,7 +810,7 @@ async fn every_listing_query_is_planned_with_an_index() {
     system.settle().await;
     let model = system.read_model().await;
     let mut unplanned = Vec::new();
-    for (name, base, query) in query_api::routes::query_shapes() {
+    for (name, base, query) in query_api::shapes::all() {
         let reply = model
             .db
             .run_command(doc! {
