@@ -12,10 +12,10 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::extract::FromRef;
 use flow_domain::{Direction, ThreadId, thread::BannedWords};
-use flow_http::auth::Jwt;
+use flow_http::auth::Verifier;
 use flow_http::metrics::Metrics;
 use flow_http::{ReadinessCheck, finish_router, serve};
-use flow_runtime::config::{self, Environment, NatsConfig, SecretString};
+use flow_runtime::config::{self, AuthConfig, Environment, NatsConfig};
 use tokio::{net::TcpListener, sync::watch};
 
 use crate::{idempotency::Idempotency, store::EventStore};
@@ -26,8 +26,8 @@ pub struct Config {
     /// `FLOW_COMMAND_API_ADDR`, default `127.0.0.1:8080`.
     pub addr: SocketAddr,
     pub nats: NatsConfig,
-    /// `FLOW_JWT_SECRET` (or `_FILE`).
-    pub jwt_secret: SecretString,
+    /// `FLOW_JWT_SECRET` (or `_FILE`) and `FLOW_OIDC_*`: which tokens are accepted.
+    pub auth: AuthConfig,
     /// `FLOW_BANNED_WORDS`: comma-separated, default `terrorism,racism`.
     pub banned_words: BannedWords,
     /// `FLOW_STARTUP_TIMEOUT_MS`, default 30 000.
@@ -42,7 +42,7 @@ impl Config {
         Ok(Self {
             addr: config::listen_addr("FLOW_COMMAND_API_ADDR", "127.0.0.1:8080")?,
             nats: NatsConfig::from_env()?,
-            jwt_secret: config::jwt_secret(env)?,
+            auth: AuthConfig::from_env(env)?,
             banned_words: match config::var("FLOW_BANNED_WORDS")? {
                 Some(list) => BannedWords::new(list.split(',')),
                 None => BannedWords::default(),
@@ -72,7 +72,7 @@ pub struct AppState {
     /// Shared, not cloned per request: a stream handle carries its whole info.
     pub store: Arc<EventStore>,
     pub idempotency: Arc<Idempotency>,
-    pub jwt: Arc<Jwt>,
+    pub verifier: Arc<Verifier>,
     /// Where each known thread belongs (its project and author): immutable.
     pub thread_origins: Arc<cache::Bounded<ThreadId, flow_domain::thread::Thread>>,
     /// Each known vote's direction and stream sequence, checked on append;
@@ -80,9 +80,9 @@ pub struct AppState {
     pub votes: Arc<cache::Bounded<u64, (Direction, u64)>>,
 }
 
-impl FromRef<AppState> for Arc<Jwt> {
+impl FromRef<AppState> for Arc<Verifier> {
     fn from_ref(state: &AppState) -> Self {
-        state.jwt.clone()
+        state.verifier.clone()
     }
 }
 
@@ -128,7 +128,7 @@ impl App {
         let state = AppState {
             store: Arc::new(store),
             idempotency: Arc::new(idempotency),
-            jwt: Arc::new(Jwt::new(&config.jwt_secret)),
+            verifier: Arc::new(Verifier::new(&config.auth)),
             thread_origins: Arc::new(cache::Bounded::new(50_000)),
             votes: Arc::new(cache::Bounded::new(200_000)),
         };
@@ -152,7 +152,7 @@ impl App {
         }
         // Outside the limiter: the credentials are read once, for it and the handlers.
         api = api.layer(axum::middleware::from_fn_with_state(
-            state.jwt.clone(),
+            state.verifier.clone(),
             flow_http::auth::authenticate,
         ));
         let router = finish_router(api, metrics, ready, &config.http);

@@ -23,11 +23,11 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
-use flow_http::auth::Jwt;
+use flow_http::auth::Verifier;
 use flow_http::metrics::Metrics;
 use flow_http::{ApiError, ConsistencyToken, ReadinessCheck, finish_router, serve};
 use flow_readmodel::ReadModel;
-use flow_runtime::config::{self, Environment, MongoConfig, NatsConfig, SecretString};
+use flow_runtime::config::{self, AuthConfig, Environment, MongoConfig, NatsConfig, SecretString};
 use flow_runtime::nats::PositionAnnouncement;
 use tokio::net::TcpListener;
 
@@ -45,9 +45,10 @@ pub struct Config {
     pub addr: SocketAddr,
     pub nats: NatsConfig,
     pub mongo: MongoConfig,
-    /// `FLOW_JWT_SECRET` (or `_FILE`): the secret of command-api, so that a
-    /// read can say who asks (optional on most reads; see [`viewer`]).
-    pub jwt_secret: SecretString,
+    /// `FLOW_JWT_SECRET` (or `_FILE`) and `FLOW_OIDC_*`: the tokens
+    /// command-api accepts, so that a read can say who asks (optional on
+    /// most reads; see [`viewer`]).
+    pub auth: AuthConfig,
     /// `FLOW_CONSISTENCY_WAIT_MS`: how long a read with a `Consistency-Token`
     /// waits for its write, default 2 000.
     pub consistency_wait: Duration,
@@ -68,7 +69,7 @@ impl Config {
             addr: config::listen_addr("FLOW_QUERY_API_ADDR", "127.0.0.1:8081")?,
             nats: NatsConfig::from_env()?,
             mongo: MongoConfig::from_env()?,
-            jwt_secret: config::jwt_secret(env)?,
+            auth: AuthConfig::from_env(env)?,
             consistency_wait: config::millis_or("FLOW_CONSISTENCY_WAIT_MS", 2_000)?,
             max_lag: config::parse_or("FLOW_MAX_LAG", 10_000u64)?,
             startup_timeout: config::startup_timeout()?,
@@ -82,7 +83,7 @@ impl Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             nats,
             mongo,
-            jwt_secret,
+            auth: AuthConfig::hs256(jwt_secret),
             consistency_wait: Duration::from_secs(2),
             max_lag: 10_000,
             startup_timeout: Duration::from_secs(30),
@@ -98,12 +99,12 @@ pub struct AppState {
     pub position: Position,
     pub consistency_wait: Duration,
     pub snapshots: Snapshots,
-    pub jwt: Arc<Jwt>,
+    pub verifier: Arc<Verifier>,
 }
 
-impl axum::extract::FromRef<AppState> for Arc<Jwt> {
+impl axum::extract::FromRef<AppState> for Arc<Verifier> {
     fn from_ref(state: &AppState) -> Self {
-        state.jwt.clone()
+        state.verifier.clone()
     }
 }
 
@@ -154,7 +155,7 @@ impl App {
             position: position.clone(),
             consistency_wait: config.consistency_wait,
             snapshots: Snapshots::new(config.snapshots),
-            jwt: Arc::new(Jwt::new(&config.jwt_secret)),
+            verifier: Arc::new(Verifier::new(&config.auth)),
         };
         let metrics = Arc::new(Metrics::new("query-api"));
         let ready_client = client.clone();
@@ -190,7 +191,7 @@ impl App {
         // Outside the limiter, as in command-api: the credentials are read
         // once per request; each handler decides what a missing or bad token means.
         api = api.layer(axum::middleware::from_fn_with_state(
-            state.jwt.clone(),
+            state.verifier.clone(),
             flow_http::auth::authenticate,
         ));
         let router = finish_router(api, metrics, ready, &config.http)

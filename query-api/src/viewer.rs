@@ -15,7 +15,7 @@ use axum::{
 use flow_domain::Actor;
 use flow_http::{
     ApiError,
-    auth::{Authentication, Jwt},
+    auth::{Authentication, Verifier},
 };
 
 /// The reader of a request: `None` when anonymous; a bad token is 401.
@@ -30,7 +30,7 @@ impl Viewer {
 
 impl<S> FromRequestParts<S> for Viewer
 where
-    Arc<Jwt>: FromRef<S>,
+    Arc<Verifier>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
@@ -38,7 +38,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let authentication = match parts.extensions.get::<Authentication>() {
             Some(found) => found.clone(),
-            None => Authentication::of(&parts.headers, &Arc::<Jwt>::from_ref(state)),
+            None => Authentication::of(&parts.headers, &Arc::<Verifier>::from_ref(state)).await,
         };
         match authentication {
             Authentication::Anonymous => Ok(Self(None)),
@@ -58,7 +58,7 @@ pub struct Moderator(pub Actor);
 
 impl<S> FromRequestParts<S> for Moderator
 where
-    Arc<Jwt>: FromRef<S>,
+    Arc<Verifier>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;

@@ -510,7 +510,7 @@ async fn two_command_apis_never_act_on_a_stale_vote() {
     let config = command_api::Config {
         addr: listener.local_addr().expect("addr"),
         nats: system.env.nats.clone(),
-        jwt_secret: system.env.jwt_secret.clone(),
+        auth: flow_runtime::config::AuthConfig::hs256(system.env.jwt_secret.clone()),
         banned_words: flow_domain::thread::BannedWords::default(),
         startup_timeout: Duration::from_secs(20),
         http: flow_http::protect::HttpConfig::default(),

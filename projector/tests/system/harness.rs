@@ -186,6 +186,23 @@ impl System {
         .await
     }
 
+    /// The three services, command-api and query-api accepting the tokens `auth` names.
+    pub async fn start_with_auth(auth: flow_runtime::config::AuthConfig) -> Self {
+        let env = TestEnv::new();
+        let nats = env.nats.clone();
+        let query_auth = auth.clone();
+        let mut system = Self::build_full_with_auth(
+            env,
+            nats,
+            flow_http::protect::HttpConfig::default(),
+            auth,
+            |config| config.auth = query_auth,
+        )
+        .await;
+        system.start_projector().await;
+        system
+    }
+
     /// command-api and query-api on `env`, with CORS, rate limits and timeouts as given.
     pub async fn with_env_and_http(env: TestEnv, http: flow_http::protect::HttpConfig) -> Self {
         let nats = env.nats.clone();
@@ -209,12 +226,23 @@ impl System {
         http: flow_http::protect::HttpConfig,
         configure: impl FnOnce(&mut query_api::Config),
     ) -> Self {
+        let auth = flow_runtime::config::AuthConfig::hs256(env.jwt_secret.clone());
+        Self::build_full_with_auth(env, command_nats, http, auth, configure).await
+    }
+
+    async fn build_full_with_auth(
+        env: TestEnv,
+        command_nats: flow_runtime::config::NatsConfig,
+        http: flow_http::protect::HttpConfig,
+        auth: flow_runtime::config::AuthConfig,
+        configure: impl FnOnce(&mut query_api::Config),
+    ) -> Self {
         secrets::capture();
         let (command_listener, command_addr) = listener().await;
         let command_config = command_api::Config {
             addr: command_addr,
             nats: command_nats,
-            jwt_secret: env.jwt_secret.clone(),
+            auth,
             banned_words: BannedWords::default(),
             startup_timeout: Duration::from_secs(20),
             http,

@@ -12,6 +12,7 @@ mod idempotency;
 mod journeys_reads;
 mod journeys_writes;
 mod listings;
+mod oidc;
 mod pipeline;
 mod replay;
 mod security;

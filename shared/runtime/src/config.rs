@@ -84,6 +84,109 @@ pub fn jwt_secret(env: Environment) -> anyhow::Result<SecretString> {
     }
 }
 
+/// How the APIs verify bearer tokens: HS256 with a shared secret, tokens of
+/// an OpenID Connect provider, or both.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// `FLOW_JWT_SECRET` (or `_FILE`): HS256 tokens. Without OIDC it is
+    /// required outside local mode; with OIDC, HS256 is accepted only when
+    /// the secret is set explicitly (never the local development secret).
+    pub hs256: Option<SecretString>,
+    /// `FLOW_OIDC_*`: RS256 and ES256 tokens of a provider.
+    pub oidc: Option<OidcConfig>,
+}
+
+impl AuthConfig {
+    /// HS256 tokens signed with `secret` only.
+    pub fn hs256(secret: SecretString) -> Self {
+        Self {
+            hs256: Some(secret),
+            oidc: None,
+        }
+    }
+
+    pub fn from_env(env: Environment) -> anyhow::Result<Self> {
+        let oidc = OidcConfig::from_env()?;
+        let hs256 = match oidc {
+            None => Some(jwt_secret(env)?),
+            Some(_) => match var("FLOW_JWT_SECRET")? {
+                Some(_) => Some(jwt_secret(env)?),
+                None => None,
+            },
+        };
+        Ok(Self { hs256, oidc })
+    }
+}
+
+/// An OpenID Connect provider whose RS256 and ES256 tokens are accepted.
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// `FLOW_OIDC_ISSUER`: the `iss` every token must carry; setting it enables OIDC.
+    pub issuer: String,
+    /// `FLOW_OIDC_AUDIENCE` (required with the issuer): the `aud` every token must carry.
+    pub audience: String,
+    /// `FLOW_OIDC_JWKS_URL`: where the provider publishes its keys; else found
+    /// by discovery (`{issuer}/.well-known/openid-configuration`).
+    pub jwks_url: Option<String>,
+    /// `FLOW_OIDC_REFRESH_INTERVAL_MS`: at most one fetch of the keys in this
+    /// time, default 30 000.
+    pub refresh_interval: Duration,
+    /// `FLOW_OIDC_HTTP_TIMEOUT_MS`: the bound on one fetch (discovery and
+    /// keys), default 5 000.
+    pub http_timeout: Duration,
+}
+
+impl OidcConfig {
+    /// A provider at `issuer` for `audience`, with the default intervals.
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            jwks_url: None,
+            refresh_interval: Duration::from_secs(30),
+            http_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// `None` unless `FLOW_OIDC_ISSUER` is set.
+    pub fn from_env() -> anyhow::Result<Option<Self>> {
+        let Some(issuer) = var("FLOW_OIDC_ISSUER")?.filter(|s| !s.trim().is_empty()) else {
+            if var("FLOW_OIDC_AUDIENCE")?.is_some() || var("FLOW_OIDC_JWKS_URL")?.is_some() {
+                bail!("FLOW_OIDC_AUDIENCE and FLOW_OIDC_JWKS_URL need FLOW_OIDC_ISSUER");
+            }
+            return Ok(None);
+        };
+        let Some(audience) = var("FLOW_OIDC_AUDIENCE")?.filter(|s| !s.trim().is_empty()) else {
+            bail!("FLOW_OIDC_AUDIENCE is required with FLOW_OIDC_ISSUER");
+        };
+        let config = Self {
+            issuer: issuer.trim().to_owned(),
+            audience: audience.trim().to_owned(),
+            jwks_url: var("FLOW_OIDC_JWKS_URL")?.map(|u| u.trim().to_owned()),
+            refresh_interval: millis_or("FLOW_OIDC_REFRESH_INTERVAL_MS", 30_000)?,
+            http_timeout: millis_or("FLOW_OIDC_HTTP_TIMEOUT_MS", 5_000)?,
+        };
+        config.validate()?;
+        Ok(Some(config))
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let is_url = |s: &str| s.starts_with("https://") || s.starts_with("http://");
+        if !is_url(&self.issuer) {
+            bail!("FLOW_OIDC_ISSUER={:?} must be an http(s) URL", self.issuer);
+        }
+        if let Some(url) = &self.jwks_url
+            && !is_url(url)
+        {
+            bail!("FLOW_OIDC_JWKS_URL={url:?} must be an http(s) URL");
+        }
+        if self.http_timeout.is_zero() {
+            bail!("FLOW_OIDC_HTTP_TIMEOUT_MS must be positive");
+        }
+        Ok(())
+    }
+}
+
 /// How to reach NATS and which stream and subjects to use.
 #[derive(Debug, Clone)]
 pub struct NatsConfig {

@@ -1,4 +1,17 @@
-//! Bearer tokens: HS256 JWTs with `sub` and `exp`, optional `name` and `roles`.
+//! Bearer tokens: JWTs with `sub` and `exp`, optional `name` and `roles`.
+//!
+//! Two kinds, told apart by the `alg` of the token's header: HS256 with a
+//! shared secret (local runs, tests, tools), and RS256 or ES256 from an
+//! OpenID Connect provider ([`oidc`]). Every other algorithm, `none`
+//! included, is refused, and a key of the provider is never used as an HMAC
+//! secret.
+
+mod fetch;
+pub mod oidc;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
@@ -8,7 +21,10 @@ use axum::{
     middleware::Next,
     response::Response,
 };
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use flow_runtime::config::AuthConfig;
+use jsonwebtoken::{
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -55,21 +71,21 @@ impl Jwt {
 
     /// The actor a valid token speaks for.
     pub fn verify(&self, token: &str) -> Result<Actor, &'static str> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            match e.kind() {
-                ErrorKind::ExpiredSignature => "the token has expired",
-                ErrorKind::InvalidSignature => "the token's signature is invalid",
-                ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim (sub, exp)",
-                ErrorKind::InvalidAlgorithm => "the token must be signed with HS256",
-                _ => "the token is malformed",
-            }
-        })?;
-        let user_id =
-            UserId::parse(&data.claims.sub).map_err(|_| "the token's sub claim is invalid")?;
-        let mut actor = Actor::new(user_id).with_name(data.claims.name.as_deref());
-        actor.roles = data.claims.roles;
-        Ok(actor)
+        actor_of(self.claims(token)?)
+    }
+
+    fn claims(&self, token: &str) -> Result<Claims, &'static str> {
+        decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::MissingRequiredClaim(_) => {
+                    "the token lacks a required claim (sub, exp)"
+                }
+                jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
+                    "the token must be signed with HS256"
+                }
+                _ => describe(&e),
+            })
     }
 
     /// A token for `sub` valid for `ttl_secs` seconds.
@@ -100,6 +116,80 @@ impl Jwt {
     }
 }
 
+/// Why a token was refused, for the 401 body.
+fn describe(e: &jsonwebtoken::errors::Error) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind;
+    match e.kind() {
+        ErrorKind::ExpiredSignature => "the token has expired",
+        ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)",
+        ErrorKind::InvalidSignature => "the token's signature is invalid",
+        ErrorKind::InvalidIssuer => "the token's issuer is not accepted",
+        ErrorKind::InvalidAudience => "the token's audience is not accepted",
+        ErrorKind::MissingRequiredClaim(_) => {
+            "the token lacks a required claim (sub, exp, iss, aud)"
+        }
+        ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted",
+        _ => "the token is malformed",
+    }
+}
+
+/// The actor of verified claims.
+fn actor_of(claims: Claims) -> Result<Actor, &'static str> {
+    let user_id = UserId::parse(&claims.sub).map_err(|_| "the token's sub claim is invalid")?;
+    let mut actor = Actor::new(user_id).with_name(claims.name.as_deref());
+    actor.roles = claims.roles;
+    Ok(actor)
+}
+
+/// Verifies the bearer tokens of both APIs: HS256 with the shared secret,
+/// RS256 and ES256 with the keys of the OpenID Connect provider, each only
+/// when configured.
+#[derive(Debug)]
+pub struct Verifier {
+    hs256: Option<Jwt>,
+    oidc: Option<oidc::Oidc>,
+}
+
+impl Verifier {
+    pub fn new(config: &AuthConfig) -> Self {
+        Self {
+            hs256: config.hs256.as_ref().map(Jwt::new),
+            oidc: config.oidc.clone().map(oidc::Oidc::new),
+        }
+    }
+
+    /// HS256 tokens signed with `secret` only.
+    pub fn hs256(secret: &SecretString) -> Self {
+        Self {
+            hs256: Some(Jwt::new(secret)),
+            oidc: None,
+        }
+    }
+
+    /// The actor a valid token speaks for. The header's `alg` chooses the
+    /// key: HS256 the secret, RS256 and ES256 the provider's key named by `kid`.
+    pub async fn verify(&self, token: &str) -> Result<Actor, &'static str> {
+        const NOT_ACCEPTED: &str = "the token's algorithm is not accepted";
+        // An unknown algorithm (`none` among them) fails to parse here.
+        let header = decode_header(token).map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::Json(_) => {
+                "the token's header is malformed or names an algorithm that is not accepted"
+            }
+            _ => "the token is malformed",
+        })?;
+        let claims = match header.alg {
+            Algorithm::HS256 => self.hs256.as_ref().ok_or(NOT_ACCEPTED)?.claims(token)?,
+            Algorithm::RS256 | Algorithm::ES256 => {
+                let oidc = self.oidc.as_ref().ok_or(NOT_ACCEPTED)?;
+                oidc.verify(token, header.alg, header.kid.as_deref())
+                    .await?
+            }
+            _ => return Err(NOT_ACCEPTED),
+        };
+        actor_of(claims)
+    }
+}
+
 /// The outcome of reading a request's `Authorization` header, found once per
 /// request (by [`authenticate`]) and used by the rate limiter and the
 /// [`Actor`] extractor alike.
@@ -115,13 +205,13 @@ pub enum Authentication {
 
 impl Authentication {
     /// Reads the `Authorization` header: the `Bearer` scheme (in any case, as
-    /// schemes are case-insensitive) and a token `jwt` verifies.
-    pub fn of(headers: &HeaderMap, jwt: &Jwt) -> Self {
+    /// schemes are case-insensitive) and a token `verifier` verifies.
+    pub async fn of(headers: &HeaderMap, verifier: &Verifier) -> Self {
         let Some(value) = headers.get(AUTHORIZATION) else {
             return Self::Anonymous;
         };
         match bearer_token(value) {
-            Some(token) => match jwt.verify(token) {
+            Some(token) => match verifier.verify(token).await {
                 Ok(actor) => Self::User(actor),
                 Err(why) => Self::Refused(why),
             },
@@ -147,8 +237,12 @@ pub fn bearer_token(value: &HeaderValue) -> Option<&str> {
 }
 
 /// Reads the request's credentials once, for every layer and handler after it.
-pub async fn authenticate(State(jwt): State<Arc<Jwt>>, mut req: Request, next: Next) -> Response {
-    let authentication = Authentication::of(req.headers(), &jwt);
+pub async fn authenticate(
+    State(verifier): State<Arc<Verifier>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let authentication = Authentication::of(req.headers(), &verifier).await;
     req.extensions_mut().insert(authentication);
     next.run(req).await
 }
@@ -160,7 +254,7 @@ pub struct Authenticated(pub Actor);
 
 impl<S> FromRequestParts<S> for Authenticated
 where
-    Arc<Jwt>: FromRef<S>,
+    Arc<Verifier>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
@@ -168,7 +262,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let authentication = match parts.extensions.get::<Authentication>() {
             Some(found) => found.clone(),
-            None => Authentication::of(&parts.headers, &Arc::<Jwt>::from_ref(state)),
+            None => Authentication::of(&parts.headers, &Arc::<Verifier>::from_ref(state)).await,
         };
         match authentication {
             Authentication::User(actor) => {
@@ -180,66 +274,5 @@ where
             )),
             Authentication::Refused(why) => Err(ApiError::Unauthorized(why)),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn jwt(secret: &str) -> Jwt {
-        Jwt::new(&SecretString::from(secret.to_owned()))
-    }
-
-    #[test]
-    fn a_minted_token_verifies_with_its_roles() {
-        let keys = jwt("0123456789abcdef0123");
-        let actor = keys
-            .verify(&keys.mint("alice", &["moderator"], 60))
-            .expect("valid");
-        assert_eq!(actor.user_id.as_str(), "alice");
-        assert!(actor.is_moderator());
-    }
-
-    #[test]
-    fn the_bearer_scheme_matches_in_any_case() {
-        let token = |v: &'static str| bearer_token(&HeaderValue::from_static(v)).map(str::to_owned);
-        assert_eq!(token("Bearer abc").as_deref(), Some("abc"));
-        assert_eq!(token("bearer abc").as_deref(), Some("abc"));
-        assert_eq!(token("BEARER  abc ").as_deref(), Some("abc"));
-        assert_eq!(token("Basic abc"), None);
-        assert_eq!(token("Bearer "), None);
-        assert_eq!(token("Bearerabc"), None);
-    }
-
-    #[test]
-    fn bad_tokens_are_refused() {
-        let keys = jwt("0123456789abcdef0123");
-        let other = jwt("another-secret-of-some-length");
-        assert_eq!(
-            keys.verify(&other.mint("alice", &[], 60)),
-            Err("the token's signature is invalid")
-        );
-        assert_eq!(keys.verify("not.a.token"), Err("the token is malformed"));
-        let expired = {
-            let claims = Claims {
-                sub: "alice".into(),
-                exp: 1_000,
-                name: None,
-                roles: vec![],
-            };
-            encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).expect("encodes")
-        };
-        assert_eq!(keys.verify(&expired), Err("the token has expired"));
-        let no_sub = encode(
-            &Header::new(Algorithm::HS256),
-            &serde_json::json!({"exp": u64::MAX / 2}),
-            &keys.encoding,
-        )
-        .expect("encodes");
-        assert_eq!(
-            keys.verify(&no_sub),
-            Err("the token lacks a required claim (sub, exp)")
-        );
     }
 }
