@@ -8,7 +8,7 @@ use flow_runtime::telemetry;
 
 const USAGE: &str = "usage:
   command-api                 serve the write API (configured by FLOW_* variables)
-  command-api token <user-id> [--role <role>]... [--ttl <seconds>]
+  command-api token <user-id> [--name <display name>] [--role <role>]... [--ttl <seconds>]
                               print a token signed with FLOW_JWT_SECRET";
 
 #[tokio::main]
@@ -47,6 +47,7 @@ fn token(args: &[String]) -> anyhow::Result<()> {
     let mut sub = None;
     let mut roles = Vec::new();
     let mut ttl: u64 = 24 * 3600;
+    let mut name = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -55,6 +56,13 @@ fn token(args: &[String]) -> anyhow::Result<()> {
                     .ok_or_else(|| anyhow::anyhow!("--role needs a value"))?
                     .as_str(),
             ),
+            "--name" => {
+                name = Some(
+                    it.next()
+                        .ok_or_else(|| anyhow::anyhow!("--name needs a value"))?
+                        .as_str(),
+                )
+            }
             "--ttl" => {
                 ttl = it
                     .next()
@@ -67,7 +75,7 @@ fn token(args: &[String]) -> anyhow::Result<()> {
     }
     let sub = sub.ok_or_else(|| anyhow::anyhow!("a user id is required\n{USAGE}"))?;
     let secret = config::jwt_secret(config::Environment::from_env()?)?;
-    let token = Jwt::new(&secret).mint(sub, &roles, ttl);
+    let token = Jwt::new(&secret).mint_named(sub, name, &roles, ttl);
     #[allow(clippy::print_stdout)]
     {
         println!("{token}");
