@@ -873,6 +873,10 @@ const JOURNEY_READ_ROUTES: &[(&str, &str)] = &[
     ("get", "/me/projects"),
     ("get", "/me/threads"),
     ("get", "/moderation/threads"),
+    ("get", "/me/followed-tags"),
+    ("get", "/me/hidden"),
+    ("get", "/me/feed"),
+    ("get", "/recommendations"),
 ];
 const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/healthz"),
