@@ -242,8 +242,14 @@ async fn recommendations_follow_the_tags_and_leave_out_own_and_hidden_projects()
     }
     // Votes give project i a score of i (on its first thread).
     for (i, project) in scores.iter().enumerate() {
+        let token = format!("s{}", system.stream_last().await);
         let threads = system
-            .get_as(&format!("/projects/{project}/threads"), "alice", &[], None)
+            .get_as(
+                &format!("/projects/{project}/threads"),
+                "alice",
+                &[],
+                Some(&token),
+            )
             .await;
         let thread = threads.body["items"][0]["thread_id"]
             .as_str()

@@ -303,7 +303,12 @@ async fn my_vote_is_the_readers_own() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_token_is_401_even_where_anonymous_works() {
     let system = System::start().await;
-    let project_id = id(&project(&system, "alice", "tokens").await, "project_id");
+    let proposed = project(&system, "alice", "tokens").await;
+    let project_id = id(&proposed, "project_id");
+    // Visible before the anonymous reads below, which carry no token.
+    let _ = system
+        .get_after(&format!("/projects/{project_id}"), &proposed.token())
+        .await;
     let other_secret = flow_http::auth::Jwt::new(&flow_runtime::config::SecretString::from(
         "another-secret-of-some-length",
     ))
