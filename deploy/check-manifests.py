@@ -297,11 +297,10 @@ def check_workloads(docs: list[dict], generated: set, secrets: dict) -> None:
             problem("deploy/k8s/base", f"{where} is missing")
             continue
         spec = d["spec"]
-        want = 1 if name == "projector" else 2
-        if spec.get("replicas") != want:
-            problem(where, f"replicas must be {want}")
-        if name == "projector" and spec.get("strategy", {}).get("type") != "Recreate":
-            problem(where, "strategy must be Recreate: exactly one projector may run")
+        # Every service runs two: the projector's second one stands by
+        # (a lease decides which applies; see its README).
+        if spec.get("replicas") != 2:
+            problem(where, "replicas must be 2")
         (c,) = [c for c in spec["template"]["spec"]["containers"] if c["name"] == name]
         env = env_of(c)
         if c.get("command") != [name]:

@@ -138,7 +138,7 @@ impl App {
             let state = ready_client.connection_state();
             Box::pin(async move {
                 match state {
-                    async_nats::connection::State::Connected => Ok(()),
+                    async_nats::connection::State::Connected => Ok(None),
                     other => Err(format!("NATS is {other}")),
                 }
             })

@@ -12,7 +12,9 @@
 pub mod batch;
 pub mod coalesce;
 pub mod control;
+pub mod fence;
 pub mod flush;
+pub mod lease;
 mod memory;
 pub mod parking;
 pub mod plan;
@@ -45,11 +47,13 @@ use tokio::{
 
 use crate::{
     batch::Batch,
+    fence::{Deposed, Fence},
     flush::FlushPolicy,
+    lease::Lease,
     position::Position,
     runner::Runner,
     settings::Settings,
-    sink::Projection,
+    sink::{Projection, WriteFailure},
     source::LiveSource,
     status::{HttpState, Status, register_metrics, status_json},
 };
@@ -79,6 +83,10 @@ pub struct Config {
     pub startup_timeout: Duration,
     /// `FLOW_HTTP_HEADER_TIMEOUT_MS`, `FLOW_HTTP_IDLE_TIMEOUT_MS`, `FLOW_HTTP_MAX_CONNECTIONS`.
     pub connections: ConnectionLimits,
+    /// `FLOW_PROJECTOR_LEASE_MS`: how long the active instance's lease lasts
+    /// unrenewed (it renews every third of it); a standby takes over within
+    /// about this long after the active one stops. Default 5 000, at least 500.
+    pub lease: Duration,
 }
 
 impl Config {
@@ -111,6 +119,16 @@ impl Config {
             max_lag: config::parse_or("FLOW_MAX_LAG", 10_000u64)?,
             startup_timeout: config::startup_timeout()?,
             connections: ConnectionLimits::from_env()?,
+            lease: {
+                let lease = config::millis_or(
+                    "FLOW_PROJECTOR_LEASE_MS",
+                    lease::DEFAULT_LEASE.as_millis() as u64,
+                )?;
+                if lease < Duration::from_millis(500) {
+                    anyhow::bail!("FLOW_PROJECTOR_LEASE_MS must be at least 500");
+                }
+                lease
+            },
         })
     }
 
@@ -124,6 +142,7 @@ impl Config {
             max_lag: 10_000,
             startup_timeout: Duration::from_secs(30),
             connections: ConnectionLimits::default(),
+            lease: lease::DEFAULT_LEASE,
         }
     }
 }
@@ -132,11 +151,24 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     connections: ConnectionLimits,
-    runner: Runner,
-    control: control::ControlPlane,
     client: async_nats::Client,
     stream: async_nats::jetstream::stream::Stream,
     status: Arc<Status>,
+    shared: Arc<Shared>,
+}
+
+/// What every active term is built from.
+struct Shared {
+    client: async_nats::Client,
+    stream: async_nats::jetstream::stream::Stream,
+    consumer: async_nats::jetstream::consumer::PullConsumer,
+    base: ReadModel,
+    subjects: flow_domain::events::Subjects,
+    settings: Settings,
+    durable: String,
+    status: Arc<Status>,
+    fence: Arc<Fence>,
+    lease: Lease,
 }
 
 impl App {
@@ -152,9 +184,24 @@ impl App {
         let subjects = config.nats.subjects();
         let consumer =
             source::ensure_consumer(&stream, &config.durable, &subjects, &config.settings).await?;
+        let fence = Arc::new(Fence::default());
+        let lease = Lease::open(
+            &js,
+            subjects.prefix(),
+            &config.durable,
+            config.lease,
+            fence.clone(),
+        )
+        .await?;
         let status = Arc::new(Status::default());
+        if let Ok(mut instance) = status.instance.lock() {
+            *instance = lease.holder().to_owned();
+        }
         status.store_ok.store(true, Ordering::Relaxed);
         status.generation.store(model.generation, Ordering::Relaxed);
+        status
+            .position
+            .store(model.position().await?, Ordering::Relaxed);
         status
             .parked
             .store(parking::list(&model).await?.len() as u64, Ordering::Relaxed);
@@ -166,11 +213,19 @@ impl App {
         let max_lag = config.max_lag;
         let ready: ReadinessCheck = Arc::new(move || {
             let nats = ready_client.connection_state();
+            let active = ready_status.active.load(Ordering::Relaxed);
             let store_ok = ready_status.store_ok.load(Ordering::Relaxed);
             let lag = ready_status.lag();
             Box::pin(async move {
                 if nats != async_nats::connection::State::Connected {
                     return Err(format!("NATS is {nats}"));
+                }
+                if !active {
+                    // Ready to take over: a standby is not lagging, it waits.
+                    return Ok(Some(
+                        "standby: another instance applies the stream; this one takes over when its lease expires"
+                            .into(),
+                    ));
                 }
                 if !store_ok {
                     return Err("MongoDB writes are failing".into());
@@ -178,7 +233,7 @@ impl App {
                 if lag > max_lag {
                     return Err(format!("projection lag {lag} exceeds {max_lag} events"));
                 }
-                Ok(())
+                Ok(None)
             })
         });
         let api = Router::new()
@@ -193,43 +248,26 @@ impl App {
             ready,
             &flow_http::protect::HttpConfig::default(),
         );
-        let (control_tx, control_rx) = mpsc::channel(8);
-        let runner = Runner {
-            source: LiveSource {
-                stream: stream.clone(),
-                consumer,
-                durable: config.durable.clone(),
-                batch_size: config.settings.batch_size,
-            },
-            projection: Projection::open(model.clone(), config.settings).await?,
-            position: Position::new(status.clone(), client.clone(), subjects.clone()),
-            status: status.clone(),
-            control: control_rx,
-            policy: FlushPolicy::live(&config.settings),
-            batch: Batch::default(),
-        };
-        let control = control::ControlPlane {
+        let shared = Arc::new(Shared {
             client: client.clone(),
-            subject: control::subject(&subjects),
-            rebuilder: Arc::new(rebuild::Rebuilder {
-                stream: stream.clone(),
-                live: base,
-                filter_subject: subjects.all_events(),
-                status: status.clone(),
-                control: control_tx.clone(),
-                settings: config.settings,
-            }),
-            runner: control_tx,
-        };
+            stream: stream.clone(),
+            consumer,
+            base,
+            subjects,
+            settings: config.settings,
+            durable: config.durable.clone(),
+            status: status.clone(),
+            fence,
+            lease,
+        });
         Ok(Self {
             listener,
             router,
             connections: config.connections,
-            runner,
-            control,
             client,
             stream,
             status,
+            shared,
         })
     }
 
@@ -237,22 +275,22 @@ impl App {
         self.listener.local_addr()
     }
 
-    /// Projects and serves until `shutdown` resolves; the batch in hand is
-    /// finished and acknowledged, then NATS is drained.
+    /// Stands by or projects (see [`lease`]) and serves until `shutdown`
+    /// resolves; the batch in hand is finished and acknowledged, the lease
+    /// given back, then NATS is drained.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "projector listening");
         let (stop_tx, stop_rx) = watch::channel(false);
-        let runner = tokio::spawn(self.runner.run(stop_rx.clone()));
+        let roles = tokio::spawn(self.shared.clone().run_roles(stop_rx.clone()));
         let heartbeat = tokio::spawn(heartbeat(
             self.client.clone(),
             self.stream.clone(),
             self.status.clone(),
             stop_rx.clone(),
         ));
-        let control = tokio::spawn(self.control.serve(stop_rx));
         // Planning and merging every event allocates and frees at a high
         // rate: give the freed memory back, or the allocator keeps it.
         let trim = tokio::spawn(crate::memory::release_periodically(TRIM_EVERY));
@@ -263,9 +301,8 @@ impl App {
         })
         .await;
         let _ = stop_tx.send(true);
-        let projected = runner.await;
+        let projected = roles.await;
         let _ = heartbeat.await;
-        let _ = control.await;
         trim.abort();
         if let Err(err) = self.client.drain().await {
             tracing::warn!(%err, "NATS drain failed");
@@ -277,6 +314,134 @@ impl App {
         served?;
         projected??;
         Ok(())
+    }
+}
+
+/// Whether an error says that this instance was deposed.
+fn is_deposed(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.is::<Deposed>()
+            || matches!(
+                e.downcast_ref::<WriteFailure>(),
+                Some(WriteFailure::Deposed(_))
+            )
+    })
+}
+
+impl Shared {
+    /// Stands by until this instance takes the lease, applies the stream
+    /// while it holds it, and stands by again when it loses it (or the
+    /// store guard refuses its writes), until stopped.
+    async fn run_roles(self: Arc<Self>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+        loop {
+            self.status.active.store(false, Ordering::Relaxed);
+            self.status.epoch.store(0, Ordering::Relaxed);
+            let Some(held) = self.lease.acquire(&mut stop).await else {
+                return Ok(());
+            };
+            self.status.failovers.fetch_add(1, Ordering::Relaxed);
+            self.status.epoch.store(held.epoch, Ordering::Relaxed);
+            self.status.active.store(true, Ordering::Relaxed);
+
+            let (release_tx, mut release_rx) = watch::channel(false);
+            let (lost_tx, mut lost_rx) = watch::channel(false);
+            let keeper = {
+                let shared = self.clone();
+                tokio::spawn(
+                    async move { shared.lease.keep(held, &mut release_rx, &lost_tx).await },
+                )
+            };
+            // The term ends when the process stops or the lease is lost.
+            let (term_tx, term_rx) = watch::channel(false);
+            let forward = {
+                let mut stop = stop.clone();
+                tokio::spawn(async move {
+                    tokio::select! {
+                        _ = stop.changed() => {}
+                        _ = lost_rx.changed() => {}
+                    }
+                    let _ = term_tx.send(true);
+                })
+            };
+            let result = self.clone().term(term_rx).await;
+            let _ = release_tx.send(true);
+            let _ = keeper.await;
+            forward.abort();
+            self.fence.release();
+            match result {
+                Err(err) if is_deposed(&err) => {
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        "the store guard refused: standing by"
+                    );
+                }
+                Err(err) => return Err(err),
+                Ok(()) => {}
+            }
+            if *stop.borrow() {
+                return Ok(());
+            }
+            tracing::info!(epoch = held.epoch, "standing by");
+        }
+    }
+
+    /// One active term: the live loop and the control requests, from the
+    /// recorded position of the active generation, until `stop`.
+    async fn term(self: Arc<Self>, stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+        let model = self
+            .base
+            .with_generation(self.base.active_generation().await?);
+        model.ensure_indexes().await?;
+        let projection =
+            Projection::open(model.clone(), self.settings, Some(self.fence.clone())).await?;
+        self.status
+            .generation
+            .store(model.generation, Ordering::Relaxed);
+        self.status
+            .position
+            .store(projection.recorded, Ordering::Relaxed);
+        self.status
+            .parked
+            .store(parking::list(&model).await?.len() as u64, Ordering::Relaxed);
+        let (control_tx, control_rx) = mpsc::channel(8);
+        let runner = Runner {
+            source: LiveSource {
+                stream: self.stream.clone(),
+                consumer: self.consumer.clone(),
+                durable: self.durable.clone(),
+                batch_size: self.settings.batch_size,
+            },
+            projection,
+            position: Position::new(
+                self.status.clone(),
+                self.client.clone(),
+                self.subjects.clone(),
+            ),
+            status: self.status.clone(),
+            control: control_rx,
+            policy: FlushPolicy::live(&self.settings),
+            batch: Batch::default(),
+        };
+        // Only the active instance listens for control requests: the
+        // `projector` commands reach it, whichever instance it is.
+        let control = control::ControlPlane {
+            client: self.client.clone(),
+            subject: control::subject(&self.subjects),
+            rebuilder: Arc::new(rebuild::Rebuilder {
+                stream: self.stream.clone(),
+                live: self.base.clone(),
+                filter_subject: self.subjects.all_events(),
+                status: self.status.clone(),
+                control: control_tx.clone(),
+                settings: self.settings,
+                fence: self.fence.clone(),
+            }),
+            runner: control_tx,
+        };
+        let control = tokio::spawn(control.serve(stop.clone()));
+        let projected = runner.run(stop).await;
+        control.abort();
+        projected
     }
 }
 
@@ -309,6 +474,9 @@ async fn heartbeat(
                 .stream_last
                 .fetch_max(info.state.last_sequence, Ordering::Relaxed);
         }
-        position::announce(&client, &subjects, &status).await;
+        // Only the active instance tells query-api how far the read model is.
+        if status.active.load(Ordering::Relaxed) {
+            position::announce(&client, &subjects, &status).await;
+        }
     }
 }

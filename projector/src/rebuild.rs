@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     batch::Batch,
+    fence::Fence,
     flush::FlushPolicy,
     plan::Delivered,
     reply::{Difference, Reply},
@@ -64,7 +65,7 @@ struct FoldRefused(anyhow::Error);
 /// while it is unavailable. No one reads a generation being built, so it
 /// only needs to be exact when it is handed over.
 async fn commit(
-    projection: &Projection,
+    projection: &mut Projection,
     policy: &FlushPolicy,
     held: &mut Batch,
 ) -> anyhow::Result<()> {
@@ -96,6 +97,8 @@ pub struct Rebuilder {
     pub status: Arc<Status>,
     pub control: mpsc::Sender<Control>,
     pub settings: Settings,
+    /// The store guard: a rebuild writes only while this instance is active.
+    pub fence: Arc<Fence>,
 }
 
 async fn drop_generation(model: &ReadModel) -> anyhow::Result<()> {
@@ -189,7 +192,8 @@ impl Rebuilder {
             batch_size: REBUILD_BATCH,
             ..self.settings
         };
-        let mut projection = Projection::open(model.clone(), settings).await?;
+        let mut projection =
+            Projection::open(model.clone(), settings, Some(self.fence.clone())).await?;
         // A fresh generation: nothing was written in other batch boundaries.
         projection.coalesce_after = 0;
         let run = Run {
@@ -285,6 +289,15 @@ impl Rebuilder {
         Ok((live_position, resume_tx))
     }
 
+    /// Whether this instance's epoch still holds the live generation.
+    async fn still_active(&self, live_generation: u64) -> anyhow::Result<()> {
+        let epoch = self.fence.valid_epoch()?;
+        crate::fence::claim(&self.live.with_generation(live_generation), epoch)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(())
+    }
+
     /// Makes the new generation the active one and drops the old one after
     /// a grace period.
     async fn switch(&self, run: &Run, handover: Handover) -> anyhow::Result<Reply> {
@@ -295,6 +308,12 @@ impl Rebuilder {
             resume,
         } = handover;
         let generation = run.generation;
+        // Only while this instance still holds the live generation: a
+        // deposed one must not switch what the active one projects into.
+        if let Err(err) = self.still_active(live_generation).await {
+            let _ = resume.send(None);
+            return Err(err);
+        }
         let switched = self
             .live
             .state

@@ -125,12 +125,8 @@ impl Runner {
     /// Applies the stream until `stop` turns true; the batch in hand is
     /// finished and acknowledged first.
     pub async fn run(mut self, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
-        let recorded = self
-            .projection
-            .model
-            .position()
-            .await
-            .context("cannot read the projector position")?;
+        // As claimed for this instance's epoch when the projection opened.
+        let recorded = self.projection.recorded;
         self.position
             .start_at(self.projection.model.generation, recorded);
         let mut backoff = Backoff::default();
@@ -334,6 +330,10 @@ impl Runner {
                 self.position.rewind();
                 return Ok(Err(Next::Restart));
             }
+            Err(deposed @ WriteFailure::Deposed(_)) => {
+                self.position.rewind();
+                return Err(deposed.into());
+            }
             // Only once stopped.
             Err(WriteFailure::Unavailable(_)) => return Ok(Err(Next::Stop)),
         }
@@ -370,6 +370,10 @@ impl Runner {
             .await;
         let written = match written {
             Ok(written) => written,
+            Err(deposed @ WriteFailure::Deposed(_)) => {
+                self.position.rewind();
+                return Err(deposed.into());
+            }
             Err(_) if *stop.borrow() => return Ok(Err(Next::Stop)),
             Err(err) => return Err(err.into()),
         };
@@ -441,7 +445,8 @@ impl Runner {
             position = new_position,
             "projecting into a new generation"
         );
-        match Projection::open(model, self.projection.settings).await {
+        let fence = self.projection.fence.clone();
+        match Projection::open(model, self.projection.settings, fence).await {
             Ok(projection) => {
                 self.projection = projection;
                 self.position
@@ -461,6 +466,9 @@ impl Runner {
 
     /// Re-applies parked event `seq` and, in order, those parked behind it.
     async fn retry(&mut self, seq: u64) -> anyhow::Result<String> {
+        if let Some(fence) = &self.projection.fence {
+            fence.valid_epoch()?;
+        }
         let model = &self.projection.model;
         let parked = parking::list(model).await?;
         let root = parked

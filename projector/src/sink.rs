@@ -6,6 +6,7 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
+    sync::Arc,
     time::Duration,
 };
 
@@ -19,6 +20,7 @@ use tokio::sync::watch;
 use crate::{
     batch::Batch,
     coalesce::coalesce,
+    fence::{self, Deposed, Fence, GuardError},
     parking::{self, Blocked, ParkedEvent},
     plan::{self, Delivered, Plan},
     projection::{RESCORE, Uncounted, Write, writes},
@@ -34,6 +36,26 @@ pub enum WriteFailure {
     /// MongoDB refused a statement: after some attempts, find and park it.
     #[error("MongoDB refused a write: {0:#}")]
     Rejected(anyhow::Error),
+    /// Another instance took over: write nothing more, stand by.
+    #[error(transparent)]
+    Deposed(#[from] Deposed),
+}
+
+impl From<GuardError> for WriteFailure {
+    fn from(err: GuardError) -> Self {
+        match err {
+            GuardError::Deposed(deposed) => Self::Deposed(deposed),
+            GuardError::Store(err) => classify(err, "the position document"),
+        }
+    }
+}
+
+/// The store guard of a batch: the instance's fence and the position the
+/// batch starts from (see [`crate::fence`]).
+#[derive(Clone, Copy)]
+pub struct Guard<'a> {
+    pub fence: &'a Fence,
+    pub from: u64,
 }
 
 fn classify(err: mongodb::error::Error, what: &str) -> WriteFailure {
@@ -85,19 +107,39 @@ impl Backoff {
 }
 
 /// Writes a batch in the order a crash relies on: the documents and parked
-/// events, then (once they may be read: `on_visible`) the position.
+/// events, then (once they may be read: `on_visible`) the position. With a
+/// guard, only while this instance's lease is valid and its epoch holds the
+/// position document, and the position moves only from `guard.from`.
 pub async fn write_all(
     model: &ReadModel,
     statements: &[Write],
     parked: &[ParkedEvent],
     position: u64,
     per_command: usize,
+    guard: Option<Guard<'_>>,
     on_visible: impl FnOnce(),
 ) -> Result<(), WriteFailure> {
+    if let Some(guard) = guard {
+        let epoch = guard.fence.valid_epoch()?;
+        let recorded = fence::claim(model, epoch).await?;
+        if recorded != guard.from {
+            return Err(Deposed(format!(
+                "the position is {recorded}, not {} this batch started from",
+                guard.from
+            ))
+            .into());
+        }
+    }
     write_statements(model, statements, per_command).await?;
     write_parked(model, parked).await?;
     on_visible();
-    write_position(model, position).await
+    match guard {
+        Some(guard) => {
+            let epoch = guard.fence.valid_epoch()?;
+            Ok(fence::advance(model, epoch, guard.from, position).await?)
+        }
+        None => write_position(model, position).await,
+    }
 }
 
 /// Per collection, ordered multi-statement `update` commands of at most
@@ -301,7 +343,7 @@ pub async fn apply_events(model: &ReadModel, events: &[(u64, Envelope)]) -> anyh
         .flat_map(|(seq, envelope)| writes(*seq as i64, envelope, &mut uncounted))
         .collect();
     let position = events.iter().map(|(seq, _)| *seq).max().unwrap_or(0);
-    write_all(model, &all, &[], position, BULK_COMMAND, || {}).await?;
+    write_all(model, &all, &[], position, BULK_COMMAND, None, || {}).await?;
     Ok(())
 }
 
@@ -326,10 +368,22 @@ pub struct Projection {
     /// Coalescing is safe once the position passes what an earlier run may
     /// have written in other batch boundaries.
     pub coalesce_after: u64,
+    /// The store guard: this instance's right to write (none for a model
+    /// only this process writes, such as a test's).
+    pub fence: Option<Arc<Fence>>,
+    /// The position this generation's document records, as this instance
+    /// last wrote or claimed it: where the next batch starts from.
+    pub recorded: u64,
 }
 
 impl Projection {
-    pub async fn open(model: ReadModel, settings: Settings) -> anyhow::Result<Self> {
+    /// Opens a generation; with a fence, claims its position document for
+    /// this instance's epoch (a deposed instance gets [`Deposed`]).
+    pub async fn open(
+        model: ReadModel,
+        settings: Settings,
+        fence: Option<Arc<Fence>>,
+    ) -> anyhow::Result<Self> {
         let blocked = parking::load_blocked(&model).await?;
         let uncounted = load_uncounted(&model).await?;
         // A run writes at most one batch beyond the position it records, so
@@ -353,12 +407,25 @@ impl Projection {
         };
         // The document as it was: what earlier runs recorded.
         let coalesce_after = recorded(field::POSITION) + recorded(field::MAX_BATCH);
+        let recorded = match &fence {
+            Some(fence) => {
+                let epoch = fence.valid_epoch()?;
+                match fence::claim(&model, epoch).await {
+                    Ok(position) => position,
+                    Err(GuardError::Deposed(deposed)) => return Err(deposed.into()),
+                    Err(GuardError::Store(err)) => return Err(err.into()),
+                }
+            }
+            None => model.position().await?,
+        };
         Ok(Self {
             model,
             blocked,
             uncounted,
             settings,
             coalesce_after,
+            fence,
+            recorded,
         })
     }
 
@@ -372,6 +439,14 @@ impl Projection {
         )
     }
 
+    /// The guard of the next batch, if this generation is fenced.
+    fn guard(&self) -> Option<Guard<'_>> {
+        self.fence.as_deref().map(|fence| Guard {
+            fence,
+            from: self.recorded,
+        })
+    }
+
     /// Whether a batch starting at `first` may merge statements.
     pub fn may_coalesce(&self, first: u64) -> bool {
         first > self.coalesce_after
@@ -381,7 +456,7 @@ impl Projection {
     /// (`on_wait`), until `stop`. A refusal is returned at once: which event
     /// caused it is unknown.
     pub async fn write_merged(
-        &self,
+        &mut self,
         statements: &[Write],
         batch: &Batch,
         per_command: usize,
@@ -397,9 +472,14 @@ impl Projection {
                 &batch.parked,
                 batch.position,
                 per_command,
+                self.guard(),
                 &on_visible,
             );
             match written.await {
+                Ok(()) => {
+                    self.recorded = batch.position;
+                    return Ok(());
+                }
                 Err(WriteFailure::Unavailable(err)) => {
                     on_wait();
                     tracing::warn!(error = format!("{err:#}"), retry_in = ?backoff.delay(), "cannot write the read model");
@@ -446,11 +526,13 @@ impl Projection {
                 &plan.parked,
                 plan.position,
                 LIVE_COMMAND,
+                self.guard(),
                 || on_visible(plan.position),
             )
             .await;
             match result {
                 Ok(()) => {
+                    self.recorded = plan.position;
                     return Ok(Written {
                         statements: statements.len() as u64,
                         parked: plan.parked,
@@ -461,6 +543,7 @@ impl Projection {
                     on_wait();
                     tracing::warn!(error = format!("{err:#}"), retry_in = ?backoff.delay(), "cannot write the read model");
                 }
+                Err(deposed @ WriteFailure::Deposed(_)) => return Err(deposed),
                 Err(WriteFailure::Rejected(err)) => {
                     attempts += 1;
                     tracing::warn!(
@@ -483,6 +566,9 @@ impl Projection {
 
     /// Writes each event of a refused batch on its own; parks those refused.
     async fn isolate(&mut self, plan: Plan) -> Result<Plan, WriteFailure> {
+        if let Some(fence) = &self.fence {
+            fence.valid_epoch()?;
+        }
         let mut kept = Plan {
             events: Vec::new(),
             parked: plan.parked,

@@ -34,6 +34,14 @@ pub struct Status {
     pub redelivered: AtomicU64,
     pub store_ok: AtomicBool,
     pub rebuild: Mutex<Option<RebuildProgress>>,
+    /// Whether this instance holds the lease and applies the stream.
+    pub active: AtomicBool,
+    /// The lease revision this instance took over at (0 while standing by).
+    pub epoch: AtomicU64,
+    /// How many times this instance took the lease over.
+    pub failovers: AtomicU64,
+    /// This instance, as the lease names it.
+    pub instance: Mutex<String>,
 }
 
 /// How far a rebuild or verification has come (in `/status`).
@@ -69,6 +77,12 @@ pub struct StatusReply {
     pub redelivered_events: u64,
     pub store_ok: bool,
     pub rebuild: Option<RebuildProgress>,
+    /// `active` (holds the lease, applies the stream, answers control
+    /// requests) or `standby`.
+    pub role: String,
+    pub epoch: u64,
+    pub failovers: u64,
+    pub instance: String,
 }
 
 fn now_ms() -> u64 {
@@ -100,6 +114,14 @@ impl Status {
         );
         self.last_applied_stored_ms
             .store(last_stored_ms, Ordering::Relaxed);
+    }
+
+    pub fn role(&self) -> &'static str {
+        if self.active.load(Ordering::Relaxed) {
+            "active"
+        } else {
+            "standby"
+        }
     }
 
     pub fn lag(&self) -> u64 {
@@ -159,6 +181,10 @@ pub(crate) async fn status_json(State(state): State<HttpState>) -> Json<StatusRe
         redelivered_events: s.redelivered.load(Ordering::Relaxed),
         store_ok: s.store_ok.load(Ordering::Relaxed),
         rebuild,
+        role: s.role().into(),
+        epoch: s.epoch.load(Ordering::Relaxed),
+        failovers: s.failovers.load(Ordering::Relaxed),
+        instance: s.instance.lock().map(|i| i.clone()).unwrap_or_default(),
     })
 }
 
@@ -189,7 +215,7 @@ impl prometheus_client::metrics::TypedMetric for Read {}
 /// Name, help, reading, and whether it is a counter (else a gauge).
 type Entry = (&'static str, &'static str, fn(&Status) -> f64, bool);
 
-const METRICS: [Entry; 12] = [
+const METRICS: [Entry; 14] = [
     (
         "projector_position",
         "Stream sequence up to which every event is applied",
@@ -261,6 +287,18 @@ const METRICS: [Entry; 12] = [
         "1 while MongoDB accepts writes",
         |s| f64::from(u8::from(s.store_ok.load(Ordering::Relaxed))),
         false,
+    ),
+    (
+        "projector_active",
+        "1 while this instance holds the lease and applies the stream, 0 while it stands by",
+        |s| f64::from(u8::from(s.active.load(Ordering::Relaxed))),
+        false,
+    ),
+    (
+        "projector_failovers",
+        "Times this instance took the lease over and became the active one",
+        |s| load(&s.failovers),
+        true,
     ),
 ];
 

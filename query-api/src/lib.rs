@@ -173,7 +173,7 @@ impl App {
                 if lag > max_lag {
                     return Err(format!("projection lag {lag} exceeds {max_lag} events"));
                 }
-                Ok(())
+                Ok(None)
             })
         });
         let mut api = routes::router()

@@ -7,6 +7,7 @@ mod contract_errors;
 mod crash;
 mod discovery;
 mod discussions;
+mod failover;
 mod harness;
 mod idempotency;
 mod journeys_reads;

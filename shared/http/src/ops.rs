@@ -14,8 +14,11 @@ use axum::{
 use crate::{ApiError, MAX_BODY_BYTES, metrics::Metrics, problem};
 
 /// Checks whether a service's dependencies are reachable; `Err` names what is not.
-pub type ReadinessCheck =
-    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+/// `Ok(None)`: ready; `Ok(Some(detail))`: ready, and the answer says more
+/// (a projector standing by); `Err(reason)`: not ready.
+pub type ReadinessCheck = Arc<
+    dyn Fn() -> Pin<Box<dyn Future<Output = Result<Option<String>, String>> + Send>> + Send + Sync,
+>;
 
 #[derive(Clone)]
 struct OpsState {
@@ -37,7 +40,10 @@ pub fn ops_router(metrics: Arc<Metrics>, ready: ReadinessCheck) -> Router {
 
 async fn readyz(State(state): State<OpsState>) -> Response {
     match (state.ready)().await {
-        Ok(()) => axum::Json(serde_json::json!({"status": "ready"})).into_response(),
+        Ok(None) => axum::Json(serde_json::json!({"status": "ready"})).into_response(),
+        Ok(Some(detail)) => {
+            axum::Json(serde_json::json!({"status": "ready", "detail": detail})).into_response()
+        }
         Err(reason) => problem(StatusCode::SERVICE_UNAVAILABLE, "not-ready", reason, None),
     }
 }
