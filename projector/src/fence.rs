@@ -123,9 +123,21 @@ fn claim_filter(id: &str, epoch: u64) -> Document {
 }
 
 /// Claims the model's position document for `epoch` (step 1); returns the
-/// recorded position. The document must exist (see `Projection::open`).
+/// recorded position. Creates the document if it is missing.
 pub async fn claim(model: &ReadModel, epoch: u64) -> Result<u64, GuardError> {
     let id = model.position_id();
+    if model.state.find_one(doc! {field::ID: &id}).await?.is_none() {
+        // A generation just started (or dropped and started again): the
+        // document every claim and compare-and-set acts on.
+        model
+            .state
+            .update_one(
+                doc! {field::ID: &id},
+                doc! {"$max": {field::POSITION: 0i64}},
+            )
+            .upsert(true)
+            .await?;
+    }
     let claimed = model
         .state
         .update_one(

@@ -192,8 +192,10 @@ impl Rebuilder {
             batch_size: REBUILD_BATCH,
             ..self.settings
         };
-        let mut projection =
-            Projection::open(model.clone(), settings, Some(self.fence.clone())).await?;
+        // Unfenced: no one reads or writes a generation being built; the
+        // switch to it is guarded (`still_active`), and the live loop claims
+        // it for its epoch when it projects into it.
+        let mut projection = Projection::open(model.clone(), settings, None).await?;
         // A fresh generation: nothing was written in other batch boundaries.
         projection.coalesce_after = 0;
         let run = Run {
