@@ -116,28 +116,25 @@ pub enum GuardError {
 }
 
 fn claim_filter(id: &str, epoch: u64) -> Document {
-    doc! {
-        field::ID: id,
-        "$or": [{EPOCH: {"$exists": false}}, {EPOCH: {"$lte": epoch as i64}}],
-    }
+    doc! {field::ID: id, EPOCH: {"$lte": epoch as i64}}
 }
 
 /// Claims the model's position document for `epoch` (step 1); returns the
 /// recorded position. Creates the document if it is missing.
 pub async fn claim(model: &ReadModel, epoch: u64) -> Result<u64, GuardError> {
     let id = model.position_id();
-    if model.state.find_one(doc! {field::ID: &id}).await?.is_none() {
-        // A generation just started (or dropped and started again): the
-        // document every claim and compare-and-set acts on.
-        model
-            .state
-            .update_one(
-                doc! {field::ID: &id},
-                doc! {"$max": {field::POSITION: 0i64}},
-            )
-            .upsert(true)
-            .await?;
-    }
+    // The document every claim and compare-and-set acts on, with an epoch:
+    // a generation just started, or one a rebuild wrote unguarded (no one
+    // writes a generation being built), has none yet. `$max` with 0 never
+    // lowers one that is there.
+    model
+        .state
+        .update_one(
+            doc! {field::ID: &id},
+            doc! {"$max": {field::POSITION: 0i64, EPOCH: 0i64}},
+        )
+        .upsert(true)
+        .await?;
     let claimed = model
         .state
         .update_one(
