@@ -380,10 +380,14 @@ async def projector(c: Client, q: Client, cli: Client) -> None:
     await control_plane(c, cli)
     await rebuild(c)
 
+    # The instances' lease: account info (the key-value client asks for it)
+    # and the lease bucket, nothing else of the key-value store.
+    await c.api("$JS.API.INFO")
+    await c.api("$JS.API.STREAM.INFO.KV_projector_lease_flow", expect_ok=False)
     for subject in (
         "flow.evt.project.p2",
         "$KV.FLOW_IDEMPOTENCY.k2",
-        "$JS.API.INFO",
+        "$KV.another_bucket.k2",
         "$JS.API.CONSUMER.CREATE.FLOW.moderator",
         "$JS.API.CONSUMER.INFO.FLOW.moderator",
         "$JS.API.CONSUMER.DELETE.FLOW.moderator",
