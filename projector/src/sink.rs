@@ -130,7 +130,7 @@ pub async fn write_all(
             .into());
         }
     }
-    write_statements(model, statements, per_command).await?;
+    write_documents(model, statements, per_command, guard).await?;
     write_parked(model, parked).await?;
     on_visible();
     match guard {
@@ -149,6 +149,19 @@ pub async fn write_statements(
     model: &ReadModel,
     writes: &[Write],
     per_command: usize,
+) -> Result<(), WriteFailure> {
+    write_documents(model, writes, per_command, None).await
+}
+
+/// [`write_statements`], with the store guard checked again before the
+/// scores are computed again: that `$set` is absolute, not guarded by a
+/// document's `seq`, so a deposed writer must not send it after the new
+/// holder has started writing.
+async fn write_documents(
+    model: &ReadModel,
+    writes: &[Write],
+    per_command: usize,
+    guard: Option<Guard<'_>>,
 ) -> Result<(), WriteFailure> {
     let mut by_collection: BTreeMap<&'static str, Vec<&Write>> = BTreeMap::new();
     let mut rescore = BTreeSet::new();
@@ -196,6 +209,9 @@ pub async fn write_statements(
         Ok(())
     });
     futures::future::try_join_all(per_collection).await?;
+    if let (Some(guard), false) = (guard, rescore.is_empty()) {
+        fence::claim(model, guard.fence.valid_epoch()?).await?;
+    }
     rescore_projects(model, &rescore).await
 }
 
