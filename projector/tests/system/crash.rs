@@ -16,6 +16,8 @@ fn projector_process(system: &System) -> tokio::process::Child {
     command
         .envs(system.env.env_vars())
         .env("FLOW_PROJECTOR_ADDR", "127.0.0.1:0")
+        // A restart waits out the killed instance's lease: a short one.
+        .env("FLOW_PROJECTOR_LEASE_MS", "1000")
         .env("FLOW_PROJECTOR_BATCH", "25")
         .env("FLOW_PROJECTOR_FOLD", "200")
         .env("RUST_LOG", "warn")
@@ -59,7 +61,7 @@ async fn a_killed_projector_restarts_without_losing_or_doubling_anything() {
     );
 
     let mut projector = projector_process(&system);
-    system.settle().await;
+    system.settle_within(Duration::from_secs(180)).await;
     let total = model
         .projects
         .count_documents(doc! {})

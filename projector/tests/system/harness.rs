@@ -534,12 +534,16 @@ impl System {
 
     /// Waits until the read model has applied everything in the stream.
     pub async fn settle(&self) {
+        self.settle_within(Duration::from_secs(60)).await;
+    }
+
+    /// [`Self::settle`] with another bound (for a backlog of thousands of
+    /// events on a debug build beside other tests).
+    pub async fn settle_within(&self, bound: Duration) {
         let last = self.stream_last().await;
-        eventually(
-            "the projector catches up",
-            Duration::from_secs(60),
-            || async move { self.read_model().await.position().await.unwrap_or(0) >= last },
-        )
+        eventually("the projector catches up", bound, || async move {
+            self.read_model().await.position().await.unwrap_or(0) >= last
+        })
         .await;
     }
 }

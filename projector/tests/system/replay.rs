@@ -25,6 +25,8 @@ fn projector_process(system: &System) -> tokio::process::Child {
     command
         .envs(system.env.env_vars())
         .env("FLOW_PROJECTOR_ADDR", "127.0.0.1:0")
+        // A restart waits out the killed instance's lease: a short one.
+        .env("FLOW_PROJECTOR_LEASE_MS", "1000")
         .env("FLOW_PROJECTOR_BATCH", "50")
         // Folds of a few batches: killed while folding, and coalescing again
         // soon after each restart.
