@@ -23,7 +23,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use flow_domain::project::ChangeTagsRequest;
+use flow_domain::project::{ChangeProjectRequest, ChangeTagsRequest};
 use flow_http::FieldErrorSchema;
 
 use super::{me, projects, schema::*, threads};
@@ -50,7 +50,7 @@ use super::{me, projects, schema::*, threads};
         metrics,
         openapi_json,
     ),
-    components(schemas(Problem, FieldErrorSchema, ProjectName, Tagline, Tag, Message, ConsistencyToken, ChangeTagsRequest)),
+    components(schemas(Problem, FieldErrorSchema, ProjectName, Tagline, Tag, Message, ConsistencyToken, ChangeTagsRequest, ChangeProjectRequest)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(

@@ -240,15 +240,11 @@ pub fn propose(
     Ok(events)
 }
 
-/// The body of `PATCH /projects/{project_id}`: at least one field.
+/// The body of `PATCH /projects/{project_id}`: at least one field (its
+/// schema is written by hand, in [`crate::schema`]).
 #[derive(Debug, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({"project_name": "Popee the Clown", "tagline": "an apprentice clown, still"})))]
 pub struct ChangeProjectRequest {
-    /// A new name: free (ignoring case), with the rules of a proposal.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<ProjectName>))]
     pub project_name: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Tagline>))]
     pub tagline: Option<String>,
 }
 

@@ -21,7 +21,7 @@ use utoipa::{
 use crate::{
     Message, ProjectName, Tag, Tagline,
     patterns::{LINE_PATTERN, MESSAGE_PATTERN},
-    project::ChangeTagsRequest,
+    project::{ChangeProjectRequest, ChangeTagsRequest},
 };
 
 fn text(description: String, max_chars: usize, pattern: &str) -> RefOr<Schema> {
@@ -135,3 +135,32 @@ impl PartialSchema for ChangeTagsRequest {
 }
 
 impl ToSchema for ChangeTagsRequest {}
+
+// By hand, as for tags: "at least one of" is an `anyOf`.
+impl PartialSchema for ChangeProjectRequest {
+    fn schema() -> RefOr<Schema> {
+        let given = |field: &str| {
+            ObjectBuilder::new()
+                .required(field)
+                .property(field, ObjectBuilder::new().schema_type(Type::String))
+        };
+        AllOfBuilder::new()
+            .description(Some(
+                "At least one of `project_name` (a new name: free, ignoring case, with the rules of a proposal) and `tagline` (not `null`).",
+            ))
+            .examples([json!({"project_name": "Popee the Clown", "tagline": "an apprentice clown, still"})])
+            .item(
+                ObjectBuilder::new()
+                    .property("project_name", Ref::from_schema_name(ProjectName::name()))
+                    .property("tagline", Ref::from_schema_name(Tagline::name())),
+            )
+            .item(
+                AnyOfBuilder::new()
+                    .item(given("project_name"))
+                    .item(given("tagline")),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for ChangeProjectRequest {}
