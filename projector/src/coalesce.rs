@@ -3,7 +3,8 @@
 //! document created twice is created once.
 //!
 //! A merged statement keeps the guard of its first event and sets `seq` to
-//! its last; it is atomic on one document, so the document has either all of
+//! its last (a guarded upsert, whose fields all follow from its last event,
+//! takes the last event's guard); it is atomic on one document, so the document has either all of
 //! the merged events or none. That holds as long as no earlier attempt applied
 //! a *different* partition of the same events, which is why the runner only
 //! coalesces once everything written before a restart is behind its position.
@@ -70,6 +71,12 @@ fn replace(into: &mut Document, from: &Document) {
     }
 }
 
+/// A guarded upsert that only sets fields: the last one of a document says
+/// all of it.
+fn absolute(write: &Write) -> bool {
+    write.is_guarded_upsert() && write.update.keys().eq(["$set"])
+}
+
 type Combine = fn(&mut Document, &Document);
 
 /// Folds `write` into `merged` (guarded updates of one document, without
@@ -115,13 +122,15 @@ impl Coalescer {
                 return;
             }
             self.created.insert(key.clone());
-        } else if let Some(&i) = self.last.get(&key)
-            && guarded(&self.out[i])
-            && guarded(&write)
-            && !conflict(&self.out[i], &write)
-        {
-            merge(&mut self.out[i], &write);
-            return;
+        } else if let Some(&i) = self.last.get(&key) {
+            if guarded(&self.out[i]) && guarded(&write) && !conflict(&self.out[i], &write) {
+                merge(&mut self.out[i], &write);
+                return;
+            }
+            if absolute(&self.out[i]) && absolute(&write) {
+                self.out[i] = write;
+                return;
+            }
         }
         self.last.insert(key, self.out.len());
         self.out.push(write);
@@ -221,6 +230,23 @@ mod tests {
             merged[0].update,
             doc! {"$inc": {"up_vote": 2_i64, "score": 2_i64}, "$set": {"seq": 13_i64, "message": "second"}}
         );
+    }
+
+    #[test]
+    fn the_last_guarded_upsert_of_a_document_stands_for_the_earlier_ones() {
+        let vote = |id: &str, seq: i64, direction: &str| Write {
+            collection: "votes",
+            filter: doc! {"_id": id, "seq": {"$lt": seq}},
+            update: doc! {"$set": {"direction": direction, "seq": seq}},
+            upsert: true,
+        };
+        let merged = coalesce(vec![
+            vote("a", 10, "up"),
+            vote("b", 11, "up"),
+            vote("a", 12, "down"),
+            vote("a", 13, "none"),
+        ]);
+        assert_eq!(merged, vec![vote("a", 13, "none"), vote("b", 11, "up")]);
     }
 
     #[test]

@@ -48,6 +48,27 @@ impl Write {
         }
     }
 
+    /// Sets the document's fields, creating it if needed, unless an event at
+    /// or after `seq` changed it yet: one statement for a document whose
+    /// fields all follow from its latest event. Where a newer document
+    /// exists the filter matches nothing and the insert it then tries is
+    /// refused as a duplicate key, which the sink takes as done.
+    fn guarded_upsert(collection: &'static str, id: String, seq: i64, mut set: Document) -> Self {
+        set.insert(field::SEQ, seq);
+        Self {
+            collection,
+            filter: doc! {field::ID: id, field::SEQ: {"$lt": seq}},
+            update: doc! {"$set": set},
+            upsert: true,
+        }
+    }
+
+    /// Whether this is a [`Write::guarded_upsert`]: a duplicate key refusing it
+    /// means a newer version of the document is there.
+    pub fn is_guarded_upsert(&self) -> bool {
+        self.upsert && self.filter.contains_key(field::SEQ)
+    }
+
     /// Creates the document unless it exists.
     fn create(collection: &'static str, id: String, fields: Document) -> Self {
         Self {
@@ -509,21 +530,15 @@ pub fn writes(seq: i64, envelope: &Envelope, uncounted: &mut Uncounted) -> Vec<W
                     doc! {"$inc": {field::UP_VOTE: up, field::DOWN_VOTE: down, field::SCORE: up - down}},
                 ),
                 Write::guarded(PROJECTS, project_id.to_string(), seq, project),
-                Write::create(
-                    VOTES,
-                    vote.clone(),
-                    doc! {
-                        field::THREAD_ID: thread,
-                        field::VOTER: voter.as_str(),
-                        field::DIRECTION: Direction::None.as_str(),
-                        field::SEQ: 0_i64,
-                    },
-                ),
-                Write::guarded(
+                Write::guarded_upsert(
                     VOTES,
                     vote,
                     seq,
-                    doc! {"$set": {field::DIRECTION: direction.as_str()}},
+                    doc! {
+                        field::THREAD_ID: thread,
+                        field::VOTER: voter.as_str(),
+                        field::DIRECTION: direction.as_str(),
+                    },
                 ),
             ]
         }
@@ -565,7 +580,17 @@ mod tests {
                 previous: Direction::Up,
             }),
         );
-        assert_eq!(writes.len(), 4);
+        assert_eq!(writes.len(), 3);
+        assert_eq!(writes[2].collection, VOTES);
+        assert_eq!(
+            writes[2].filter,
+            doc! {"_id": VoteDoc::id(&thread_id.to_string(), "bob"), "seq": {"$lt": 42_i64}}
+        );
+        assert_eq!(
+            writes[2].update,
+            doc! {"$set": {"thread_id": thread_id.to_string(), "voter": "bob", "direction": "down", "seq": 42_i64}}
+        );
+        assert!(writes[2].upsert && writes[2].is_guarded_upsert());
         assert_eq!(
             writes[0].filter,
             doc! {"_id": thread_id.to_string(), "seq": {"$lt": 42_i64}}
@@ -591,7 +616,7 @@ mod tests {
     fn assert_every_update_is_guarded(writes: &[Write], seq: i64) {
         // A score computed again is absolute: it needs no guard.
         for write in writes.iter().filter(|w| w.collection != RESCORE) {
-            if write.upsert {
+            if write.upsert && !write.is_guarded_upsert() {
                 assert_eq!(
                     write.filter.keys().collect::<Vec<_>>(),
                     ["_id"],

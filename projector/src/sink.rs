@@ -5,7 +5,7 @@
 //! and the documents' `seq` guards make the events after it apply once.
 
 use std::{
-    collections::{BTreeMap, BTreeSet, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
     sync::Arc,
     time::Duration,
 };
@@ -14,7 +14,7 @@ use async_nats::jetstream;
 use flow_domain::ModerationStatus;
 use flow_domain::events::Envelope;
 use flow_readmodel::{PARKED, PROJECTS, ReadModel, THREADS, field};
-use mongodb::bson::{Document, RawArrayBuf, RawDocumentBuf, doc};
+use mongodb::bson::{Bson, Document, RawArrayBuf, RawDocumentBuf, doc};
 use tokio::sync::watch;
 
 use crate::{
@@ -182,31 +182,9 @@ async fn write_documents(
     let per_collection = by_collection.into_iter().map(|(base, writes)| async move {
         let collection = model.collection(base);
         for chunk in writes.chunks(per_command.max(1)) {
-            let mut updates = RawArrayBuf::new();
-            for write in chunk {
-                let statement = write.raw_statement().map_err(|e| {
-                    WriteFailure::Rejected(anyhow::anyhow!("a statement for {collection}: {e}"))
-                })?;
-                updates.push(statement);
-            }
-            let mut command = RawDocumentBuf::new();
-            command.append("update", collection.as_str());
-            command.append("updates", updates);
-            command.append("ordered", true);
-            let reply = model
-                .db
-                .run_raw_command(command)
-                .await
-                .map_err(|e| classify(e, &format!("update of {collection}")))?;
-            if let Ok(errors) = reply.get_array("writeErrors")
-                && !errors.is_empty()
-            {
-                return Err(WriteFailure::Rejected(anyhow::anyhow!(
-                    "update of {collection} refused: {errors:?}"
-                )));
-            }
+            write_chunk(model, &collection, chunk).await?;
         }
-        Ok(())
+        Ok::<_, WriteFailure>(())
     });
     futures::future::try_join_all(per_collection).await?;
     if let (Some(guard), false) = (guard, rescore.is_empty()) {
@@ -214,6 +192,69 @@ async fn write_documents(
     }
     rescore_projects(model, &rescore).await
 }
+
+/// One `update` command of `chunk`'s statements, in order. A guarded upsert
+/// refused as a duplicate key found a newer document: done. In an ordered
+/// command the statements after it did not run and are sent again; a chunk
+/// of guarded upserts of distinct documents goes unordered instead, in one
+/// round trip however many of them a replay finds done.
+async fn write_chunk(
+    model: &ReadModel,
+    collection: &str,
+    mut chunk: &[&Write],
+) -> Result<(), WriteFailure> {
+    while !chunk.is_empty() {
+        let mut ids = HashSet::with_capacity(chunk.len());
+        let unordered = chunk.iter().all(|w| {
+            w.is_guarded_upsert() && ids.insert(w.filter.get(field::ID).map(Bson::to_string))
+        });
+        let mut updates = RawArrayBuf::new();
+        for write in chunk {
+            let statement = write.raw_statement().map_err(|e| {
+                WriteFailure::Rejected(anyhow::anyhow!("a statement for {collection}: {e}"))
+            })?;
+            updates.push(statement);
+        }
+        let mut command = RawDocumentBuf::new();
+        command.append("update", collection);
+        command.append("updates", updates);
+        command.append("ordered", !unordered);
+        let reply = model
+            .db
+            .run_raw_command(command)
+            .await
+            .map_err(|e| classify(e, &format!("update of {collection}")))?;
+        let mut resume = chunk.len();
+        if let Ok(errors) = reply.get_array("writeErrors") {
+            for error in errors {
+                let error = error.as_document();
+                let number = |key: &str| match error.and_then(|e| e.get(key)) {
+                    Some(Bson::Int32(n)) => Some(i64::from(*n)),
+                    Some(Bson::Int64(n)) => Some(*n),
+                    _ => None,
+                };
+                let index = number("index").and_then(|i| usize::try_from(i).ok());
+                let done = number("code") == Some(DUPLICATE_KEY)
+                    && index
+                        .and_then(|i| chunk.get(i))
+                        .is_some_and(|w| w.is_guarded_upsert());
+                if !done {
+                    return Err(WriteFailure::Rejected(anyhow::anyhow!(
+                        "update of {collection} refused: {error:?}"
+                    )));
+                }
+                if !unordered && let Some(i) = index {
+                    resume = i + 1;
+                }
+            }
+        }
+        chunk = &chunk[resume.min(chunk.len())..];
+    }
+    Ok(())
+}
+
+/// MongoDB's error code for a duplicate key.
+const DUPLICATE_KEY: i64 = 11000;
 
 /// Sets each project's score to the sum of its counted threads' scores, as
 /// their documents hold them now (after the batch's other statements).

@@ -475,6 +475,7 @@ async fn applying_every_event_twice_equals_applying_it_once() {
         flow_readmodel::PROJECTS,
         flow_readmodel::THREADS,
         flow_readmodel::TAGS,
+        flow_readmodel::VOTES,
     ] {
         let expected = documents(&once, collection).await;
         assert!(!expected.is_empty());
