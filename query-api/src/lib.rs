@@ -1,5 +1,6 @@
 //! query-api: serves listings and details from the MongoDB read documents.
 
+pub mod cache;
 pub mod discovery;
 pub mod docs;
 pub mod listing;
@@ -32,6 +33,7 @@ use flow_runtime::nats::PositionAnnouncement;
 use tokio::net::TcpListener;
 
 use crate::{
+    cache::{CacheConfig, ResponseCache},
     position::Position,
     snapshots::{SnapshotConfig, Snapshots},
 };
@@ -58,6 +60,8 @@ pub struct Config {
     pub startup_timeout: Duration,
     /// The frozen rankings of `sort=top|active` listings (see [`listing`]).
     pub snapshots: SnapshotConfig,
+    /// The response cache's bounds (`FLOW_READ_CACHE_*`, see [`cache`]).
+    pub cache: CacheConfig,
     /// CORS, rate limits, timeouts (`FLOW_CORS_ORIGINS`, `FLOW_RATE_LIMIT_*`, `FLOW_REQUEST_TIMEOUT_MS`).
     pub http: flow_http::protect::HttpConfig,
 }
@@ -75,6 +79,7 @@ impl Config {
             startup_timeout: config::startup_timeout()?,
             http: flow_http::protect::HttpConfig::from_env()?,
             snapshots: SnapshotConfig::default(),
+            cache: CacheConfig::from_env()?,
         })
     }
 
@@ -89,6 +94,7 @@ impl Config {
             startup_timeout: Duration::from_secs(30),
             http: flow_http::protect::HttpConfig::default(),
             snapshots: SnapshotConfig::default(),
+            cache: CacheConfig::default(),
         }
     }
 }
@@ -100,6 +106,7 @@ pub struct AppState {
     pub consistency_wait: Duration,
     pub snapshots: Snapshots,
     pub verifier: Arc<Verifier>,
+    pub cache: ResponseCache,
 }
 
 impl axum::extract::FromRef<AppState> for Arc<Verifier> {
@@ -150,14 +157,15 @@ impl App {
             generation: model.generation,
         };
         let position = Position::follow(&client, &config.nats.subjects(), initial).await?;
+        let metrics = Arc::new(Metrics::new("query-api"));
         let state = AppState {
             model: Arc::new(std::sync::RwLock::new(model.clone())),
             position: position.clone(),
             consistency_wait: config.consistency_wait,
             snapshots: Snapshots::new(config.snapshots),
             verifier: Arc::new(Verifier::new(&config.auth)),
+            cache: ResponseCache::new(config.cache, &metrics),
         };
-        let metrics = Arc::new(Metrics::new("query-api"));
         let ready_client = client.clone();
         let max_lag = config.max_lag;
         let ready: ReadinessCheck = Arc::new(move || {
@@ -181,7 +189,11 @@ impl App {
             .merge(discovery::router())
             .merge(moderation::router())
             .route("/openapi.json", axum::routing::get(openapi::serve))
-            .with_state(state.clone());
+            .with_state(state.clone())
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                cache::respond,
+            ));
         if let Some(limiter) = config.http.limiter() {
             api = api.layer(axum::middleware::from_fn_with_state(
                 limiter,
@@ -257,9 +269,12 @@ async fn read_your_writes(State(state): State<AppState>, req: Request, next: Nex
         }
         None => next.run(req).await,
     };
-    let position = state.position.current().position;
-    response
-        .headers_mut()
-        .insert(PROJECTION_POSITION, HeaderValue::from(position));
+    // A cached answer says the position it was read at.
+    if !response.headers().contains_key(PROJECTION_POSITION) {
+        let position = state.position.current().position;
+        response
+            .headers_mut()
+            .insert(PROJECTION_POSITION, HeaderValue::from(position));
+    }
     response
 }

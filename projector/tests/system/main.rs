@@ -1,5 +1,6 @@
 //! The whole system over HTTP, on real NATS and MongoDB-compatible servers.
 
+mod caching;
 mod cluster;
 mod compatibility;
 mod connections;
