@@ -98,6 +98,33 @@ fn merge(merged: &mut Write, write: &Write) {
 
 type Key = (&'static str, String);
 
+/// What a value takes beside its strings, roughly (the enum, a vector's or a
+/// map's share).
+const VALUE_BYTES: usize = 48;
+
+fn value_bytes(value: &Bson) -> usize {
+    VALUE_BYTES
+        + match value {
+            Bson::String(s) => s.len(),
+            Bson::Document(d) => document_bytes(d),
+            Bson::Array(a) => a.iter().map(value_bytes).sum(),
+            _ => 0,
+        }
+}
+
+fn document_bytes(document: &Document) -> usize {
+    document
+        .iter()
+        .map(|(key, value)| key.len() + value_bytes(value))
+        .sum()
+}
+
+/// Roughly the memory a statement holds: a proposal's document with the
+/// prefixes of its name and tagline weighs hundreds of votes.
+pub fn statement_bytes(write: &Write) -> usize {
+    document_bytes(&write.filter) + document_bytes(&write.update)
+}
+
 /// Writes merged as they come, in an order that keeps every document's own
 /// order of writes.
 #[derive(Default)]
@@ -107,6 +134,8 @@ pub struct Coalescer {
     last: HashMap<Key, usize>,
     /// Documents whose creation is in `out`.
     created: HashSet<Key>,
+    /// The statements' [`statement_bytes`], at most (a merge counts what it adds).
+    bytes: usize,
 }
 
 impl Coalescer {
@@ -116,9 +145,11 @@ impl Coalescer {
             return;
         };
         let key = (write.collection, id);
+        self.bytes += statement_bytes(&write);
         if write.upsert && write.filter.len() == 1 && write.update.keys().eq(["$setOnInsert"]) {
             // Creating a document that an earlier statement creates changes nothing.
             if self.created.contains(&key) {
+                self.bytes -= statement_bytes(&write);
                 return;
             }
             self.created.insert(key.clone());
@@ -141,6 +172,11 @@ impl Coalescer {
         self.out.len()
     }
 
+    /// Roughly the memory they hold ([`statement_bytes`]).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     pub fn is_empty(&self) -> bool {
         self.out.is_empty()
     }
@@ -149,6 +185,7 @@ impl Coalescer {
     pub fn take(&mut self) -> Vec<Write> {
         self.last.clear();
         self.created.clear();
+        self.bytes = 0;
         std::mem::take(&mut self.out)
     }
 }

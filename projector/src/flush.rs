@@ -14,6 +14,10 @@ use crate::{
 /// for votes; a few per proposal): the memory a batch takes is bounded by
 /// its statements.
 const MAX_STATEMENTS: usize = 5_000;
+/// ... or holds statements of about this many bytes (a proposal's document
+/// holds every prefix of its name and tagline: thousands of them would not
+/// fit the memory a projector is given) ...
+const MAX_BYTES: usize = 8 << 20;
 /// ... or, live, is this old (decoding and planning 20,000 events takes about
 /// half a second), so that reads see progress at least this often under a
 /// long backlog ...
@@ -63,6 +67,7 @@ impl FlushPolicy {
         batch.kept.is_some()
             || batch.events >= self.max_events
             || batch.statements.len() >= self.max_statements
+            || batch.statements.bytes() >= MAX_BYTES
             || self
                 .max_age
                 .zip(batch.started)
@@ -114,6 +119,24 @@ mod tests {
         assert!(policy.full(&batch));
         assert!(FlushPolicy::bulk().deadline(&batch).is_none());
         assert!(!FlushPolicy::bulk().full(&batch));
+    }
+
+    #[test]
+    fn a_batch_is_full_at_its_bytes_whatever_its_statements() {
+        let mut batch = Batch::default();
+        let prefixes: Vec<String> = (0..1_000).map(|i| format!("prefix {i}")).collect();
+        let mut statements = 0;
+        while !FlushPolicy::bulk().full(&batch) {
+            batch.statements.push(crate::projection::Write {
+                collection: "projects",
+                filter: mongodb::bson::doc! {"_id": statements.to_string()},
+                update: mongodb::bson::doc! {"$setOnInsert": {"search": &prefixes}},
+                upsert: true,
+            });
+            statements += 1;
+        }
+        assert!(statements < MAX_STATEMENTS / 10, "{statements}");
+        assert!(batch.statements.bytes() >= MAX_BYTES);
     }
 
     #[test]
