@@ -18,7 +18,7 @@ export type Who = keyof typeof users;
 /** Signs in with a sign-in link, as ./dev run prints them, and waits until the app says who is signed in. */
 export async function signIn(page: Page, who: Who, next = "/"): Promise<void> {
   await page.goto(`/#/sign-in?token=${users[who].token()}&next=${encodeURIComponent(next)}`);
-  await expect(page.getByRole("banner").getByText(users[who].name, { exact: false })).toBeVisible();
+  await expect(page.getByRole("banner").getByText(users[who].name, { exact: true })).toBeVisible();
   await expect(page).not.toHaveURL(/token=/);
 }
 

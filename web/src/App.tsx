@@ -114,9 +114,9 @@ export function App() {
           <div className="who">
             {session ? (
               <>
-                <span className="user" title={session.userId}>
-                  {session.name ?? session.userId}
-                  {moderator && <span className="role"> (moderator)</span>}
+                <span className="user" title={`Signed in as ${session.userId}`}>
+                  <strong>{session.name ?? session.userId}</strong>
+                  {moderator && <span className="role">moderator</span>}
                 </span>
                 <button type="button" className="link-button" onClick={() => void signOut()}>
                   Sign out
