@@ -176,7 +176,7 @@ test("a banned word: rejected with its reason to its author only, approved from 
 test("hiding a project and following a tag", async ({ page }) => {
   const word = unique("kiln");
   const tag = unique("pottery");
-  const id = await proposeByApi("alice", {
+  await proposeByApi("alice", {
     project_name: `Shared ${word}`,
     tagline: "A kiln the whole street can fire its pots in",
     tags: [tag],
