@@ -22,11 +22,6 @@ export async function signIn(page: Page, who: Who, next = "/"): Promise<void> {
   await expect(page).not.toHaveURL(/token=/);
 }
 
-/** A word no other test uses, so searches find exactly what a test made. */
-export function unique(prefix: string): string {
-  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
-}
-
 /** Proposes a project straight through command-api (for tests about something else). */
 export async function proposeByApi(who: Who, body: { project_name: string; tagline: string; tags?: string[]; problems: string[]; solutions: string[] }): Promise<string> {
   const response = await fetch(`${env("FLOW_E2E_COMMAND_API")}/projects/propose`, {
