@@ -5,11 +5,13 @@ Run by deploy/validate (with the .tools Python, which has PyYAML):
 
   check-manifests.py <repository root> [<rendered kustomize output>]
 
-Covers the Dockerfile against the workspace, compose.yaml (healthchecks,
+Covers the Dockerfiles against the workspace and the web app, compose.yaml (healthchecks,
 depends_on conditions, per-service secrets, networks, the configuration files
 it mounts), the kustomize base (listed files, the ConfigMaps generated from the
 files of deploy/nats and deploy/mongo, probes, resources, replicas, Secret and
-ConfigMap references, Service selectors, autoscalers) and the NetworkPolicies,
+ConfigMap references, Service selectors, autoscalers), the HTTPRoute (every
+route of both OpenAPI documents, as the web app's generated types name them,
+reaches its API by method; everything else the web app) and the NetworkPolicies,
 whose effective allow-list must equal the intended one.
 Prints one line per problem and exits 1 if there is any.
 """
@@ -106,6 +108,41 @@ def check_dockerfile(root: Path) -> None:
         problem(where, "the runtime must run as a non-root user")
     if re.search(r"^ENTRYPOINT", text, re.M):
         problem(where, "no ENTRYPOINT: the container command chooses the binary")
+
+
+def check_web_dockerfile(root: Path) -> None:
+    where = "deploy/web/Dockerfile"
+    text = (root / where).read_text()
+    patterns = [
+        line.strip() for line in (root / "deploy/web/Dockerfile.dockerignore").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    for path in ("web/package.json", "web/package-lock.json", "web/index.html", "web/src/main.tsx",
+                 "deploy/web/nginx.conf", "deploy/web/headers.conf"):
+        if not (root / path).exists():
+            problem(where, f"{path} does not exist")
+        if dockerignored(path, patterns):
+            problem("deploy/web/Dockerfile.dockerignore", f"keeps {path} out of the build context")
+    for path in ("web/node_modules/x", "web/dist/index.html", "target/debug/x", ".git/HEAD", ".tools/bin/python"):
+        if not dockerignored(path, patterns):
+            problem("deploy/web/Dockerfile.dockerignore", f"lets {path.rsplit('/', 1)[0]}/ into the build context")
+    # The packages in their own layer, from the lock file, before the sources.
+    lock = text.find("COPY web/package.json web/package-lock.json")
+    if lock < 0 or lock > text.find("npm ci") or text.find("npm ci") > text.find("COPY web/ "):
+        problem(where, "copy package.json and package-lock.json, run npm ci, then copy the sources")
+    if "npm run build" not in text:
+        problem(where, "the app must be built with npm run build (type checks, then vite build)")
+    stages = re.findall(r"^FROM\s+(\S+)", text, re.M)
+    if not stages or not stages[-1].startswith("nginxinc/nginx-unprivileged:"):
+        problem(where, f"the runtime stage should be nginx (nginxinc/nginx-unprivileged), not {stages[-1:]}")
+    users = re.findall(r"^USER\s+(\S+)", text, re.M)
+    if not users or users[-1].split(":")[0] in ("0", "root"):
+        problem(where, "the runtime must run as a non-root user")
+    if "--from=build /web/dist /usr/share/nginx/html" not in text:
+        problem(where, "the image must serve the built dist/ from /usr/share/nginx/html")
+    conf = (root / "deploy/web/nginx.conf").read_text()
+    if not re.search(r"listen\s+8080;", conf) or "location = /healthz" not in conf:
+        problem("deploy/web/nginx.conf", "nginx must listen on 8080 and answer /healthz")
 
 
 # --------------------------------------------------------------------------- compose
@@ -215,6 +252,7 @@ def check_compose(root: Path) -> None:
 CONFIG_MAPS = {
     "nats-config": {"nats.conf": "deploy/nats/cluster.conf", "auth.conf": "deploy/nats/auth.conf"},
     "mongo-setup": {"setup.sh": "deploy/mongo/setup.sh", "setup.js": "deploy/mongo/setup.js"},
+    "web-config": {"config.json": "deploy/web/config.json"},
 }
 
 
@@ -408,6 +446,90 @@ def check_workloads(docs: list[dict], generated: set, secrets: dict) -> None:
         problem("HorizontalPodAutoscaler", "the projector must never be scaled")
 
 
+# --------------------------------------------------------------------------- HTTPRoute
+
+
+OPERATIONAL = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/status"}
+
+
+def api_routes(root: Path, name: str) -> list[tuple[str, str]]:
+    """(method, path) of every route in an API's OpenAPI document, read from the
+    web app's types generated from it (web/src/api/<name>.ts; the end-to-end run
+    checks they still match the running service)."""
+    text = (root / f"web/src/api/{name}.ts").read_text()
+    paths = text.split("export type webhooks")[0]
+    routes = []
+    for block in re.split(r'\n    "(?=/)', paths)[1:]:
+        path = block.split('"', 1)[0]
+        if path in OPERATIONAL:
+            continue
+        for method in re.findall(r"^        (get|put|post|delete|patch|head): operations", block, re.M):
+            routes.append((method.upper(), path))
+    return routes
+
+
+def route_backend(route: dict, method: str, path: str) -> tuple[str, int] | None:
+    """The backend Gateway API sends a request to: among the matches of every
+    rule, the longest path prefix (by path elements) wins, then one with a
+    method match over one without."""
+    best, backend = None, None
+    for rule in route["spec"].get("rules", []):
+        for match in rule.get("matches") or [{"path": {"type": "PathPrefix", "value": "/"}}]:
+            p = (match.get("path") or {"type": "PathPrefix", "value": "/"})
+            value = p.get("value", "/")
+            if p.get("type", "PathPrefix") == "Exact":
+                hit = path == value
+            else:
+                prefix = value.rstrip("/")
+                hit = path == prefix or path.startswith(prefix + "/") or prefix == ""
+            if not hit or match.get("method", method) != method or match.get("headers") or match.get("queryParams"):
+                continue
+            key = (len(value), "method" in match)
+            if best is None or key > best:
+                refs = rule.get("backendRefs") or []
+                best = key
+                backend = (refs[0].get("name"), refs[0].get("port")) if len(refs) == 1 else None
+    return backend
+
+
+def check_gateway(root: Path, docs: list[dict]) -> None:
+    routes = [d for d in docs if d["kind"] == "HTTPRoute"]
+    gateways = {d["metadata"].get("name") for d in docs if d["kind"] == "Gateway"}
+    services = {
+        d["metadata"].get("name"): {p.get("port") for p in d["spec"].get("ports", [])}
+        for d in docs if d["kind"] == "Service"
+    }
+    if len(routes) != 1:
+        problem("deploy/k8s/base", f"one HTTPRoute must serve the app and both APIs, not {len(routes)}")
+        return
+    route = routes[0]
+    where = f"HTTPRoute {route['metadata'].get('name')}"
+    for ref in route["spec"].get("parentRefs", []):
+        if ref.get("kind", "Gateway") == "Gateway" and ref.get("name") not in gateways:
+            problem(where, f"its parent Gateway {ref.get('name')} is not in the base")
+    for rule in route["spec"].get("rules", []):
+        for ref in rule.get("backendRefs") or []:
+            if ref.get("port") not in services.get(ref.get("name"), set()):
+                problem(where, f"backend {ref.get('name')}:{ref.get('port')} is no Service port of the base")
+    wanted = []
+    for method, path in api_routes(root, "query-api"):
+        wanted.append((method, path, ("query-api", 8081)))
+        if method == "GET":
+            wanted.append(("HEAD", path, ("query-api", 8081)))
+    wanted += [(method, path, ("command-api", 8080)) for method, path in api_routes(root, "command-api")]
+    if len(wanted) < 10:
+        problem(where, f"found only {len(wanted)} API routes in web/src/api/*.ts: are they generated?")
+    for method, path, backend in wanted:
+        concrete = re.sub(r"\{[^}]+\}", "0193b0c2-0000-7000-8000-000000000000", path)
+        got = route_backend(route, method, concrete)
+        if got != backend:
+            problem(where, f"{method} {path} goes to {got}, not {backend[0]}:{backend[1]}")
+    for path in ("/", "/index.html", "/config.json", "/assets/index-abc.js", "/projectsx"):
+        for method in ("GET", "HEAD"):
+            if route_backend(route, method, path) != ("web", 8080):
+                problem(where, f"{method} {path} must go to the web app (web:8080)")
+
+
 # --------------------------------------------------------------------------- NetworkPolicies
 
 # Who may open which port of whom, and where each may connect: the least-privilege
@@ -416,6 +538,7 @@ def check_workloads(docs: list[dict], generated: set, secrets: dict) -> None:
 EXPECTED_INGRESS = {
     "command-api": {(8080, "any")},
     "query-api": {(8081, "any")},
+    "web": {(8080, "any")},
     "projector": {(8082, "namespace")},
     "nats": {(4222, "command-api"), (4222, "projector"), (4222, "query-api"), (6222, "nats"), (8222, "nats")},
     "mongo": {(27017, "projector"), (27017, "query-api"), (27017, "mongo")},
@@ -499,6 +622,7 @@ def main() -> int:
     rendered = Path(sys.argv[2]) if len(sys.argv) > 2 else None
     checks = [
         ("Dockerfile", lambda: check_dockerfile(root)),
+        ("web Dockerfile", lambda: check_web_dockerfile(root)),
         ("compose", lambda: check_compose(root)),
     ]
     for name, check in checks:
@@ -520,6 +644,7 @@ def main() -> int:
             if d.get("kind") == "Secret"
         }
         check_workloads(docs, generated, secrets)
+        check_gateway(root, docs)
         check_network_policies(docs)
     except Exception as err:
         problem("deploy/k8s/base", f"cannot be checked: {type(err).__name__}: {err}")

@@ -424,5 +424,26 @@ async fn writes_per_user_and_anonymous_reads_are_rate_limited_and_cors_follows_t
     );
     let refused = system.send(preflight("https://evil.example")).await;
     assert_eq!(refused.header("access-control-allow-origin"), None);
+    // The app withdraws threads with DELETE.
+    let withdraw = system
+        .send(
+            system
+                .http
+                .request(
+                    reqwest::Method::OPTIONS,
+                    format!("{}/threads/{}", system.command, uuid::Uuid::new_v4()),
+                )
+                .header("Origin", "https://app.example")
+                .header("Access-Control-Request-Method", "DELETE")
+                .header("Access-Control-Request-Headers", "authorization"),
+        )
+        .await;
+    assert!(
+        withdraw
+            .header("access-control-allow-methods")
+            .is_some_and(|m| m.contains("DELETE")),
+        "{:?}",
+        withdraw.header("access-control-allow-methods")
+    );
     system.stop().await;
 }
