@@ -29,6 +29,8 @@ mod rebuild;
 mod seed;
 mod writes;
 
+mod ceiling;
+
 // The set-up, the system under test, what the phases share, and the write-up.
 mod cli;
 mod freshness;
@@ -54,10 +56,32 @@ use crate::{
     system::{Bench, System},
 };
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(served) = ceiling::serve(&args) {
+        return match served {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("flow-bench: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(bench(args)),
+        Err(err) => {
+            eprintln!("flow-bench: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn bench(args: Vec<String>) -> ExitCode {
     started();
-    let options = match Options::parse(std::env::args().skip(1)) {
+    let options = match Options::parse(args) {
         Ok(o) => o,
         Err(message) => {
             if !message.is_empty() {

@@ -47,6 +47,8 @@ pub struct System {
     pub jwt: Jwt,
     /// What the projector sends to the store, counted on the wire.
     pub wire: Arc<proxy::Counts>,
+    /// Where the processes' logs go (and the ceilings' files).
+    pub logs: std::path::PathBuf,
 }
 
 impl System {
@@ -128,6 +130,7 @@ impl System {
             mongo_uri,
             jwt: Jwt::new(&SecretString::from(secret)),
             wire,
+            logs: logs.clone(),
         })
     }
 

@@ -41,6 +41,8 @@ struct AtMax {
     alone: Summary,
     raw_before: Summary,
     raw_after: Summary,
+    /// A minimal HTTP handler publishing each request's body and awaiting the ack.
+    relay: Summary,
 }
 
 /// Votes at fixed rates, below the maximum.
@@ -68,6 +70,13 @@ async fn at_max(
         "raw JetStream: {:.0} acked publishes/s (p99 {:.2} ms)",
         raw_before.per_second,
         raw_before.p99_ms
+    );
+    m.phase("writes: HTTP relay");
+    let relay = relay_publish(bench).await?;
+    say!(
+        "HTTP → JetStream relay: {:.0} requests/s (p99 {:.2} ms)",
+        relay.per_second,
+        relay.p99_ms
     );
     let votes = Arc::new(VoteLoad::new(&bench.system, &bench.http, threads.to_vec())?);
     m.phase("writes: votes, max");
@@ -104,6 +113,7 @@ async fn at_max(
         alone,
         raw_before,
         raw_after,
+        relay,
     };
     Ok((max, votes))
 }
@@ -177,15 +187,19 @@ fn record(m: &mut Measured, clients: usize, max: &AtMax, rates: &AtRates) {
     );
     m.details.insert(
         "writes".into(),
-        json!({"ours_closed_loop": max.ours, "ours_projector_paused": max.alone, "ours_half_open_loop": half.writes, "half_rate": rate, "raw_before": max.raw_before, "raw_after": max.raw_after, "freshness": half.fresh,
+        json!({"ours_closed_loop": max.ours, "ours_projector_paused": max.alone, "ours_half_open_loop": half.writes, "half_rate": rate, "raw_before": max.raw_before, "raw_after": max.raw_after, "relay": max.relay, "freshness": half.fresh,
                "ours_low_open_loop": low.writes, "low_rate": low_rate, "freshness_low": low.fresh}),
     );
 }
 
-/// Writes at their maximum, beside acked JetStream publishes.
-fn max_figures(clients: usize, max: &AtMax) -> [Figure; 2] {
+/// Writes at their maximum, beside acked JetStream publishes and beside the
+/// HTTP relay (the bound of any HTTP front of JetStream).
+fn max_figures(clients: usize, max: &AtMax) -> [Figure; 4] {
     let ceiling = format!("acked JetStream publishes/s, {clients} clients");
     let samples = [max.raw_before.per_second, max.raw_after.per_second];
+    let relay = format!(
+        "a minimal HTTP handler publishing the body and awaiting the ack, requests/s, {clients} clients"
+    );
     [
         Figure::new(
             "writes_per_second",
@@ -196,6 +210,14 @@ fn max_figures(clients: usize, max: &AtMax) -> [Figure; 2] {
             max.ours.per_second,
         )
         .against(&ceiling, &samples)
+        .note("no target against raw publishes: HTTP on both ends costs more than the publish; the relay below is the bound"),
+        Figure::new(
+            "writes_vs_relay",
+            "writes: votes/s through command-api beside the HTTP relay, projector running",
+            "/s",
+            max.ours.per_second,
+        )
+        .against(&relay, &[max.relay.per_second])
         .ratio_at_least(0.5)
         .note("HTTP → JWT → decide → publish with the expected subject sequence → ack; the projector applies them meanwhile"),
         Figure::new(
@@ -205,7 +227,15 @@ fn max_figures(clients: usize, max: &AtMax) -> [Figure; 2] {
             max.alone.per_second,
         )
         .against(&ceiling, &samples)
-        .note("no target: what the projector and the store take from the write path on 2 shared cores"),
+        .note("no target against raw publishes: what the projector and the store take from the write path on 2 shared cores"),
+        Figure::new(
+            "writes_alone_vs_relay",
+            "writes: votes/s with the projector paused beside the HTTP relay",
+            "/s",
+            max.alone.per_second,
+        )
+        .against(&relay, &[max.relay.per_second])
+        .ratio_at_least(0.7),
     ]
 }
 
@@ -257,6 +287,38 @@ fn rate_figures(rates: &AtRates) -> [Figure; 5] {
             low.fresh.p50_ms, low.writes.p99_ms, low.every
         )),
     ]
+}
+
+/// The bench's clients posting a vote's body to the relay, which publishes it
+/// to the raw stream and answers once it is acknowledged.
+async fn relay_publish(bench: &Bench) -> anyhow::Result<Summary> {
+    let (relay, base) = crate::ceiling::start(
+        "relay",
+        &bench.system.nats_url,
+        &bench.system.logs,
+        &bench.http,
+    )
+    .await?;
+    let http = bench.http.clone();
+    let summary = bench
+        .closed_loop(move |client, _| {
+            let (http, url) = (http.clone(), format!("{base}/relay/{client}"));
+            async move {
+                let sent = http
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(r#"{"direction":"up"}"#)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                    _ => false,
+                }
+            }
+        })
+        .await;
+    drop(relay);
+    Ok(summary)
 }
 
 /// A separate stream configured like ours, for the raw publish ceiling.
