@@ -222,6 +222,31 @@ impl App {
     }
 }
 
+/// Waits (bounded) for `token`; while traces are on, in a span of the
+/// request's trace that says how long it waited and whether the write was
+/// applied by then.
+async fn wait_traced(state: &AppState, token: ConsistencyToken) {
+    use tracing::Instrument as _;
+    let span = if flow_runtime::telemetry::enabled() {
+        tracing::info_span!(
+            "consistency_wait",
+            sequence = token.sequence(),
+            waited_ms = tracing::field::Empty,
+            reached = tracing::field::Empty,
+        )
+    } else {
+        tracing::Span::none()
+    };
+    let started = std::time::Instant::now();
+    let position = state
+        .position
+        .wait_for(token.sequence(), state.consistency_wait)
+        .instrument(span.clone())
+        .await;
+    span.record("waited_ms", started.elapsed().as_secs_f64() * 1000.0);
+    span.record("reached", position >= token.sequence());
+}
+
 /// Waits (bounded) for the write named by `Consistency-Token`, and tells
 /// every answer how far the read model is (`Projection-Position`).
 ///
@@ -249,10 +274,7 @@ async fn read_your_writes(State(state): State<AppState>, req: Request, next: Nex
         )
         .into_response(),
         Some(Some(token)) => {
-            state
-                .position
-                .wait_for(token.sequence(), state.consistency_wait)
-                .await;
+            wait_traced(&state, token).await;
             next.run(req).await
         }
         None => next.run(req).await,

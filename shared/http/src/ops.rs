@@ -95,7 +95,12 @@ pub fn finish_router(
     router.layer(
         tower_http::trace::TraceLayer::new_for_http()
             .make_span_with(|req: &Request| {
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), user = tracing::field::Empty)
+                let span = tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), user = tracing::field::Empty, otel.kind = "server");
+                // The caller's trace, when it sends one and traces are on.
+                flow_runtime::telemetry::continue_trace(&span, |name| {
+                    req.headers().get(name).and_then(|v| v.to_str().ok())
+                });
+                span
             })
             .on_request(())
             .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG)),
