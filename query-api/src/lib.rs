@@ -25,7 +25,9 @@ use axum::{
 };
 use flow_http::auth::Verifier;
 use flow_http::metrics::Metrics;
-use flow_http::{ApiError, ConsistencyToken, ReadinessCheck, finish_router, serve};
+use flow_http::{
+    ApiError, ConsistencyToken, ReadinessCheck, finish_untraced, serve, trace_requests,
+};
 use flow_readmodel::ReadModel;
 use flow_runtime::config::{self, AuthConfig, Environment, MongoConfig, NatsConfig, SecretString};
 use flow_runtime::nats::PositionAnnouncement;
@@ -194,8 +196,11 @@ impl App {
             state.verifier.clone(),
             flow_http::auth::authenticate,
         ));
-        let router = finish_router(api, metrics, ready, &config.http)
-            .layer(middleware::from_fn_with_state(state, read_your_writes));
+        // The wait for a consistency token is part of the request's span.
+        let router = trace_requests(
+            finish_untraced(api, metrics, ready, &config.http)
+                .layer(middleware::from_fn_with_state(state, read_your_writes)),
+        );
         Ok(Self {
             listener,
             router,

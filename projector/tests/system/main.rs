@@ -17,3 +17,4 @@ mod oidc;
 mod pipeline;
 mod replay;
 mod security;
+mod traces;

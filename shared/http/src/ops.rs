@@ -68,6 +68,18 @@ pub fn finish_router(
     ready: ReadinessCheck,
     http: &crate::protect::HttpConfig,
 ) -> Router {
+    trace_requests(finish_untraced(api, metrics, ready, http))
+}
+
+/// [`finish_router`] but for request tracing, for a service that wraps the
+/// whole of it in a layer of its own that belongs to the request's span
+/// (then [`trace_requests`] outside that).
+pub fn finish_untraced(
+    api: Router,
+    metrics: Arc<Metrics>,
+    ready: ReadinessCheck,
+    http: &crate::protect::HttpConfig,
+) -> Router {
     let mut router = api
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -92,6 +104,12 @@ pub fn finish_router(
     if let Some(cors) = http.cors() {
         router = router.layer(cors);
     }
+    router
+}
+
+/// Each request in a span (`http`), continuing the caller's trace when it
+/// sends one and traces are on.
+pub fn trace_requests(router: Router) -> Router {
     router.layer(
         tower_http::trace::TraceLayer::new_for_http()
             .make_span_with(|req: &Request| {
