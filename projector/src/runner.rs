@@ -411,6 +411,9 @@ impl Runner {
                 recorded = ?timing.received.elapsed(),
                 "batch written"
             );
+            self.status
+                .batch_writes
+                .observe(timing.received.elapsed().saturating_sub(timing.filled));
             let parked = written.parked.len() as u64;
             self.status.record_write(
                 c.events,

@@ -46,6 +46,15 @@ impl Running {
     }
 }
 
+/// The value of the first sample in a `/metrics` text whose line starts with
+/// `series` (a name, with `{` when it has labels).
+pub fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|line| line.starts_with(series))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+}
+
 pub struct System {
     pub env: TestEnv,
     pub command: String,
@@ -396,6 +405,13 @@ impl System {
                 answer => return answer.expect("the projector answers"),
             }
         }
+    }
+
+    /// The `/metrics` text of the service at `base`.
+    pub async fn metrics(&self, base: &str) -> String {
+        let reply = self.send(self.http.get(format!("{base}/metrics"))).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        reply.body.as_str().expect("text").to_owned()
     }
 
     pub fn token(&self, user: &str) -> String {
