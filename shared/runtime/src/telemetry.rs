@@ -372,6 +372,72 @@ mod tests {
         assert!(written.is_empty());
     }
 
+    /// The exporter's own path: spans of the batch exporter's thread reach
+    /// an OTLP/HTTP receiver through the runtime's reqwest client, and a
+    /// shutdown on the runtime exports what is held.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn spans_are_exported_over_otlp_http() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binds");
+        let endpoint = format!(
+            "http://{}/v1/traces",
+            listener.local_addr().expect("an address")
+        );
+        // One request: its head and as many body bytes as it announces.
+        let received = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("a connection");
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                let read = socket.read(&mut buf).await.expect("reads");
+                assert!(read > 0, "the request ended early");
+                request.extend_from_slice(&buf[..read]);
+                let text = String::from_utf8_lossy(&request).to_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length: usize = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .expect("a content length");
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                .await
+                .expect("answers");
+            request
+        });
+        let provider = otlp_provider("otlp-test", &endpoint).expect("an exporter");
+        {
+            use opentelemetry::trace::{Span as _, Tracer as _};
+            let mut span = provider.tracer("test").start("exported span");
+            span.end();
+        }
+        Telemetry {
+            provider: Some(provider),
+        }
+        .shutdown()
+        .await;
+        let request = tokio::time::timeout(std::time::Duration::from_secs(10), received)
+            .await
+            .expect("exported within 10 s")
+            .expect("received");
+        let text = String::from_utf8_lossy(&request);
+        assert!(text.starts_with("POST /v1/traces HTTP/1.1"), "{text}");
+        assert!(
+            text.to_lowercase()
+                .contains("content-type: application/x-protobuf"),
+            "{text}"
+        );
+        assert!(text.contains("exported span") && text.contains("otlp-test"));
+    }
+
     #[test]
     fn a_trace_context_is_read_from_headers() {
         let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
