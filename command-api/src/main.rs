@@ -34,7 +34,13 @@ async fn main() -> ExitCode {
 }
 
 async fn serve() -> anyhow::Result<()> {
-    telemetry::init("command-api");
+    let telemetry = telemetry::init("command-api")?;
+    let served = run().await;
+    telemetry.shutdown().await;
+    served
+}
+
+async fn run() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     App::build(config, listener)

@@ -207,6 +207,8 @@ impl EventStore {
             );
         }
         headers.insert("Flow-Event-Type", pending.envelope.event.name());
+        // The request's trace goes on in the projector (when traces are on).
+        flow_runtime::telemetry::inject_nats(&mut headers);
         if let Some((id, index, commit)) = batch {
             headers.insert("Nats-Batch-Id", id);
             headers.insert("Nats-Batch-Sequence", (index + 1).to_string().as_str());

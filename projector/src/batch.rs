@@ -40,6 +40,8 @@ pub struct Batch {
     pub started: Option<Instant>,
     /// When the last events were added.
     pub added: Option<Instant>,
+    /// The spans of its traced events, ended once it is committed.
+    pub traced: Vec<tracing::Span>,
 }
 
 impl Batch {

@@ -385,6 +385,26 @@ impl Shared {
         }
     }
 
+    /// Freshness from the start: when the event at the recorded position
+    /// was stored (unknown, 0, if it cannot be read).
+    async fn note_last_applied(&self, position: u64) {
+        if position == 0 {
+            return;
+        }
+        match self.stream.direct_get(position).await {
+            Ok(message) => {
+                let ms =
+                    u64::try_from(message.time.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+                self.status
+                    .last_applied_stored_ms
+                    .store(ms, Ordering::Relaxed);
+            }
+            Err(err) => {
+                tracing::debug!(%err, position, "cannot read when the last applied event was stored")
+            }
+        }
+    }
+
     /// One active term: the live loop and the control requests, from the
     /// recorded position of the active generation, until `stop`.
     async fn term(self: Arc<Self>, stop: watch::Receiver<bool>) -> anyhow::Result<()> {
@@ -403,6 +423,7 @@ impl Shared {
         self.status
             .parked
             .store(parking::list(&model).await?.len() as u64, Ordering::Relaxed);
+        self.note_last_applied(projection.recorded).await;
         let (control_tx, control_rx) = mpsc::channel(8);
         let runner = Runner {
             source: LiveSource {

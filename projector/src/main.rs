@@ -44,10 +44,14 @@ async fn main() -> ExitCode {
         }
     };
     let result = match request {
-        None => {
-            telemetry::init("projector");
-            serve().await
-        }
+        None => match telemetry::init("projector") {
+            Ok(telemetry) => {
+                let served = serve().await;
+                telemetry.shutdown().await;
+                served
+            }
+            Err(err) => Err(err),
+        },
         Some(request) => command(request).await,
     };
     match result {

@@ -239,6 +239,7 @@ impl Runner {
         merging: bool,
         stop: &mut watch::Receiver<bool>,
     ) -> anyhow::Result<Next> {
+        self.batch.traced.append(&mut accepted.traced);
         let delivered = &accepted.delivered;
         if merging {
             if !delivered.is_empty() {
@@ -273,6 +274,7 @@ impl Runner {
         }
         let mut batch = std::mem::take(&mut self.batch);
         let held = std::mem::take(&mut batch.to_ack);
+        let traced = std::mem::take(&mut batch.traced);
         let committed = match batch.kept.take() {
             // Only redeliveries of applied events: nothing to write.
             Some(_) if batch.started.is_none() => None,
@@ -287,6 +289,10 @@ impl Runner {
         };
         let cumulative = self.source.cumulative();
         self.finish(committed, &held, cumulative).await;
+        for span in traced {
+            span.record("applied", true);
+            span.in_scope(|| tracing::debug!("event applied"));
+        }
         Ok(Next::Continue)
     }
 
@@ -405,6 +411,9 @@ impl Runner {
                 recorded = ?timing.received.elapsed(),
                 "batch written"
             );
+            self.status
+                .batch_writes
+                .observe(timing.received.elapsed().saturating_sub(timing.filled));
             let parked = written.parked.len() as u64;
             self.status.record_write(
                 c.events,

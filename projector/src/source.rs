@@ -122,6 +122,8 @@ pub struct Accepted {
     pub gap: bool,
     /// When the batch's first event was received.
     pub received: Instant,
+    /// A span for each event that carries a sampled trace (traces on only).
+    pub traced: Vec<tracing::Span>,
 }
 
 impl LiveSource {
@@ -167,6 +169,7 @@ impl LiveSource {
             waiting: 0,
             gap: false,
             received,
+            traced: Vec::new(),
         };
         for message in batch {
             let Ok(info) = message.info() else { continue };
@@ -188,6 +191,9 @@ impl LiveSource {
                 tracing::warn!(expected, got = seq, "gap in delivery; rewinding");
                 accepted.gap = true;
                 break;
+            }
+            if let Some(span) = traced(&message, seq) {
+                accepted.traced.push(span);
             }
             accepted.delivered.push(Delivered {
                 seq,
@@ -213,6 +219,25 @@ impl LiveSource {
         }
         Ok(true)
     }
+}
+
+/// The span of applying a delivered event, continuing the trace of the
+/// write that stored it: from its delivery until its batch is committed. Only
+/// for sampled traces while traces are on; otherwise one atomic load.
+fn traced(message: &jetstream::Message, seq: u64) -> Option<tracing::Span> {
+    use flow_runtime::telemetry;
+    telemetry::traced_span(
+        |name| telemetry::nats_header(message.headers.as_ref(), name),
+        || {
+            tracing::info_span!(
+                "apply",
+                seq,
+                subject = %message.subject,
+                applied = tracing::field::Empty,
+                otel.kind = "consumer",
+            )
+        },
+    )
 }
 
 /// A rebuild's source: an ordered consumer from the first event, and what it

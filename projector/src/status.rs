@@ -11,7 +11,7 @@ use std::{
 
 use axum::{Json, extract::State};
 use flow_http::metrics::Metrics;
-use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::{gauge::ConstGauge, histogram::Histogram};
 
 /// What the projector reports about itself. The position is written only by
 /// [`crate::position::Position`], its one owner; everything else here is a
@@ -42,6 +42,27 @@ pub struct Status {
     pub failovers: AtomicU64,
     /// This instance, as the lease names it.
     pub instance: Mutex<String>,
+    /// How long live batches take to write.
+    pub batch_writes: WriteDurations,
+}
+
+/// How long each live batch took from the start of its write to its
+/// position recorded (documents, parked events and position).
+#[derive(Debug, Clone)]
+pub struct WriteDurations(Histogram);
+
+impl Default for WriteDurations {
+    fn default() -> Self {
+        Self(Histogram::new([
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+        ]))
+    }
+}
+
+impl WriteDurations {
+    pub fn observe(&self, took: Duration) {
+        self.0.observe(took.as_secs_f64());
+    }
 }
 
 /// How far a rebuild or verification has come (in `/status`).
@@ -114,6 +135,15 @@ impl Status {
         );
         self.last_applied_stored_ms
             .store(last_stored_ms, Ordering::Relaxed);
+    }
+
+    /// A reading of the last rebuild or verification (0 before any).
+    fn rebuild_reading(&self, read: fn(&RebuildProgress) -> f64) -> f64 {
+        self.rebuild
+            .lock()
+            .ok()
+            .and_then(|r| r.as_ref().map(read))
+            .unwrap_or(0.0)
     }
 
     pub fn role(&self) -> &'static str {
@@ -215,7 +245,7 @@ impl prometheus_client::metrics::TypedMetric for Read {}
 /// Name, help, reading, and whether it is a counter (else a gauge).
 type Entry = (&'static str, &'static str, fn(&Status) -> f64, bool);
 
-const METRICS: [Entry; 14] = [
+const METRICS: [Entry; 19] = [
     (
         "projector_position",
         "Stream sequence up to which every event is applied",
@@ -300,11 +330,47 @@ const METRICS: [Entry; 14] = [
         |s| load(&s.failovers),
         true,
     ),
+    (
+        "projector_last_applied_event_timestamp_seconds",
+        "When the last applied event was stored in the stream (seconds since the epoch; 0 unknown)",
+        |s| load(&s.last_applied_stored_ms) / 1000.0,
+        false,
+    ),
+    (
+        "projector_rebuild_position",
+        "Events a rebuild or verification has applied (its position; 0 before any)",
+        |s| s.rebuild_reading(|r| r.position as f64),
+        false,
+    ),
+    (
+        "projector_rebuild_target_position",
+        "The stream position a rebuild or verification runs to (0 before any)",
+        |s| s.rebuild_reading(|r| r.target as f64),
+        false,
+    ),
+    (
+        "projector_rebuild_events_per_second",
+        "Events a rebuild or verification applies per second",
+        |s| s.rebuild_reading(|r| r.events_per_second),
+        false,
+    ),
+    (
+        "projector_rebuild_eta_seconds",
+        "Estimated time left of a rebuild or verification",
+        |s| s.rebuild_reading(|r| r.eta_seconds),
+        false,
+    ),
 ];
 
-/// Gauges and counters read from the status when scraped.
+/// Gauges and counters read from the status when scraped, and the
+/// histogram of batch writes.
 pub(crate) fn register_metrics(metrics: &Metrics, status: &Arc<Status>) {
     for (name, help, read, counter) in METRICS {
         metrics.register(name, help, Read(status.clone(), read, counter));
     }
+    metrics.register(
+        "projector_batch_write_duration_seconds",
+        "Time to write a live batch: its documents, parked events and position",
+        status.batch_writes.0.clone(),
+    );
 }

@@ -26,7 +26,9 @@ use axum::{
 };
 use flow_http::auth::Verifier;
 use flow_http::metrics::Metrics;
-use flow_http::{ApiError, ConsistencyToken, ReadinessCheck, finish_router, serve};
+use flow_http::{
+    ApiError, ConsistencyToken, ReadinessCheck, finish_untraced, serve, trace_requests,
+};
 use flow_readmodel::ReadModel;
 use flow_runtime::config::{self, AuthConfig, Environment, MongoConfig, NatsConfig, SecretString};
 use flow_runtime::nats::PositionAnnouncement;
@@ -206,8 +208,11 @@ impl App {
             state.verifier.clone(),
             flow_http::auth::authenticate,
         ));
-        let router = finish_router(api, metrics, ready, &config.http)
-            .layer(middleware::from_fn_with_state(state, read_your_writes));
+        // The wait for a consistency token is part of the request's span.
+        let router = trace_requests(
+            finish_untraced(api, metrics, ready, &config.http)
+                .layer(middleware::from_fn_with_state(state, read_your_writes)),
+        );
         Ok(Self {
             listener,
             router,
@@ -232,6 +237,31 @@ impl App {
         tracing::info!("query-api stopped");
         served
     }
+}
+
+/// Waits (bounded) for `token`; while traces are on, in a span of the
+/// request's trace that says how long it waited and whether the write was
+/// applied by then.
+async fn wait_traced(state: &AppState, token: ConsistencyToken) {
+    use tracing::Instrument as _;
+    let span = if flow_runtime::telemetry::enabled() {
+        tracing::info_span!(
+            "consistency_wait",
+            sequence = token.sequence(),
+            waited_ms = tracing::field::Empty,
+            reached = tracing::field::Empty,
+        )
+    } else {
+        tracing::Span::none()
+    };
+    let started = std::time::Instant::now();
+    let position = state
+        .position
+        .wait_for(token.sequence(), state.consistency_wait)
+        .instrument(span.clone())
+        .await;
+    span.record("waited_ms", started.elapsed().as_secs_f64() * 1000.0);
+    span.record("reached", position >= token.sequence());
 }
 
 /// Waits (bounded) for the write named by `Consistency-Token`, and tells
@@ -261,10 +291,7 @@ async fn read_your_writes(State(state): State<AppState>, req: Request, next: Nex
         )
         .into_response(),
         Some(Some(token)) => {
-            state
-                .position
-                .wait_for(token.sequence(), state.consistency_wait)
-                .await;
+            wait_traced(&state, token).await;
             next.run(req).await
         }
         None => next.run(req).await,

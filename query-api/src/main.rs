@@ -6,8 +6,15 @@ use query_api::{App, Config};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    telemetry::init("query-api");
-    match run().await {
+    let result = match telemetry::init("query-api") {
+        Ok(telemetry) => {
+            let result = run().await;
+            telemetry.shutdown().await;
+            result
+        }
+        Err(err) => Err(err),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!(error = format!("{err:#}"), "query-api failed");

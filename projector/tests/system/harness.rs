@@ -46,6 +46,15 @@ impl Running {
     }
 }
 
+/// The value of the first sample in a `/metrics` text whose line starts with
+/// `series` (a name, with `{` when it has labels).
+pub fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|line| line.starts_with(series))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+}
+
 pub struct System {
     pub env: TestEnv,
     pub command: String,
@@ -84,6 +93,8 @@ pub mod secrets {
         sync::{Mutex, OnceLock},
     };
 
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler, SdkTracerProvider};
+
     /// The secrets of the test suite: the JWT secret and the NATS passwords.
     pub const SECRETS: &[&str] = &[
         flow_testkit::TEST_JWT_SECRET,
@@ -93,6 +104,8 @@ pub mod secrets {
     ];
 
     static LEAKS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    /// Trace ids whose log lines a test collects ([`watch_trace`]), and the lines.
+    static WATCHED: Mutex<Vec<(String, Vec<String>)>> = Mutex::new(Vec::new());
 
     struct Scanner;
 
@@ -102,7 +115,16 @@ pub mod secrets {
             if SECRETS.iter().any(|s| line.contains(s))
                 && let Ok(mut leaks) = LEAKS.lock()
             {
-                leaks.push(line.into_owned());
+                leaks.push(line.clone().into_owned());
+            }
+            if line.contains("\"trace_id\"")
+                && let Ok(mut watched) = WATCHED.lock()
+            {
+                for (trace_id, lines) in watched.iter_mut() {
+                    if line.contains(trace_id.as_str()) {
+                        lines.push(line.clone().into_owned());
+                    }
+                }
             }
             Ok(buf.len())
         }
@@ -112,19 +134,60 @@ pub mod secrets {
         }
     }
 
-    /// Installs the scanning log subscriber once per test binary.
+    static SPANS: OnceLock<InMemorySpanExporter> = OnceLock::new();
+
+    /// Installs the services' subscriber once per test binary: JSON logs
+    /// through the scanner, and traces kept in memory. Only traces a test
+    /// starts (with a sampled `traceparent`) are recorded.
     pub fn capture() {
-        static INSTALLED: OnceLock<()> = OnceLock::new();
-        INSTALLED.get_or_init(|| {
+        SPANS.get_or_init(|| {
             let filter = tracing_subscriber::EnvFilter::new(
                 "info,shared=debug,command_api=debug,projector=debug,query_api=debug,tower_http=debug,async_nats=debug",
             );
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_writer(|| Scanner)
-                .json()
-                .try_init();
+            let exporter = InMemorySpanExporter::default();
+            let provider = SdkTracerProvider::builder()
+                .with_simple_exporter(exporter.clone())
+                .with_sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOff)))
+                .build();
+            let _ = flow_runtime::telemetry::install(
+                filter,
+                true,
+                false,
+                || Scanner,
+                Some(provider),
+                "tests",
+            );
+            exporter
         });
+    }
+
+    /// The spans recorded so far, of every test.
+    pub fn spans() -> Vec<opentelemetry_sdk::trace::SpanData> {
+        SPANS
+            .get()
+            .and_then(|exporter| exporter.get_finished_spans().ok())
+            .unwrap_or_default()
+    }
+
+    /// Collects the log lines that carry `trace_id` from now on.
+    pub fn watch_trace(trace_id: &str) {
+        if let Ok(mut watched) = WATCHED.lock() {
+            watched.push((trace_id.to_owned(), Vec::new()));
+        }
+    }
+
+    /// The log lines of a watched trace so far.
+    pub fn trace_lines(trace_id: &str) -> Vec<String> {
+        WATCHED
+            .lock()
+            .ok()
+            .and_then(|watched| {
+                watched
+                    .iter()
+                    .find(|(id, _)| id == trace_id)
+                    .map(|(_, lines)| lines.clone())
+            })
+            .unwrap_or_default()
     }
 
     /// Fails if any log line so far carried a secret.
@@ -342,6 +405,13 @@ impl System {
                 answer => return answer.expect("the projector answers"),
             }
         }
+    }
+
+    /// The `/metrics` text of the service at `base`.
+    pub async fn metrics(&self, base: &str) -> String {
+        let reply = self.send(self.http.get(format!("{base}/metrics"))).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        reply.body.as_str().expect("text").to_owned()
     }
 
     pub fn token(&self, user: &str) -> String {

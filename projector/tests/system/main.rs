@@ -18,3 +18,4 @@ mod oidc;
 mod pipeline;
 mod replay;
 mod security;
+mod traces;

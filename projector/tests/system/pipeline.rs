@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::harness::System;
+use crate::harness::{System, metric};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_original_proposal_reaches_listings_and_details() {
@@ -156,13 +156,34 @@ async fn every_service_has_health_readiness_and_metrics() {
         let text = metrics.body.as_str().expect("text");
         assert!(text.contains("flow_http_requests_total"), "{base}: {text}");
     }
+    let before = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
     let token = system.propose("alice", "measured").await.token();
     system.get_after("/projects", &token).await;
-    let metrics = system
-        .send(system.http.get(format!("{projector}/metrics")))
-        .await;
-    let text = metrics.body.as_str().expect("text");
+    let text = system.metrics(&projector).await;
     assert!(text.contains("flow_projector_position"), "{text}");
+    // Freshness: when the last applied event was stored.
+    let stored = metric(
+        &text,
+        "flow_projector_last_applied_event_timestamp_seconds{",
+    )
+    .expect("the freshness gauge");
+    let after = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
+    assert!(
+        stored >= before - 1.0 && stored <= after + 1.0,
+        "{before} <= {stored} <= {after}"
+    );
+    let writes = metric(&text, "flow_projector_batch_write_duration_seconds_count{")
+        .expect("the batch write histogram");
+    assert!(writes >= 1.0, "{text}");
+    // Request latencies are counted up to 10 s.
+    let reads = system.metrics(&system.query).await;
+    assert!(
+        reads.lines().any(
+            |l| l.starts_with("flow_http_request_duration_seconds_bucket{")
+                && l.contains("le=\"10.0\"")
+        ),
+        "{reads}"
+    );
     let status = system
         .send(system.http.get(format!("{projector}/status")))
         .await;

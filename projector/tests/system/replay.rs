@@ -18,7 +18,7 @@ use projector::control::Request;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::harness::System;
+use crate::harness::{System, metric};
 
 fn projector_process(system: &System) -> tokio::process::Child {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_projector"));
@@ -264,6 +264,25 @@ async fn poison_events_are_parked_and_a_fixed_projector_applies_them_on_retry() 
     system
         .start_projector_with(|config| config.settings.max_schema_version = 2)
         .await;
+    // The gauge is right from the start, before anything is parked again.
+    let restarted = system.control(Request::Parked).await;
+    let text = system
+        .metrics(&system.projector.clone().expect("running"))
+        .await;
+    assert_eq!(
+        metric(&text, "flow_projector_parked_events{"),
+        Some(list.len() as f64),
+        "{restarted:?}"
+    );
+    // Freshness too: the event at the recorded position was stored.
+    assert!(
+        metric(
+            &text,
+            "flow_projector_last_applied_event_timestamp_seconds{"
+        )
+        .is_some_and(|stored| stored > 0.0),
+        "{text}"
+    );
     let retried = system.control(Request::Retry { seq: newer_seq }).await;
     assert!(retried.result.is_some(), "{retried:?}");
     // Read by its author: the text of a thread still pending is theirs to see.
@@ -432,6 +451,13 @@ async fn a_rebuild_under_writes_and_reads_switches_without_failed_reads_and_veri
     assert_eq!(status.body["generation"], 1);
     let verified = system.control(Request::Verify).await;
     assert_eq!(verified.result.as_deref(), Some("equal"), "{verified:?}");
+    // The last run's progress, as gauges.
+    let text = system
+        .metrics(&system.projector.clone().expect("running"))
+        .await;
+    let position = metric(&text, "flow_projector_rebuild_position{").expect("a position");
+    let target = metric(&text, "flow_projector_rebuild_target_position{").expect("a target");
+    assert!(position > 0.0 && target >= position, "{text}");
     let listing = system.all_items_after("/projects?limit=100", &first).await;
     assert_eq!(listing.len() as u64, written + 1, "every project, once");
     system.stop().await;

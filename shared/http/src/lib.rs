@@ -16,7 +16,7 @@ mod serve;
 pub use consistency::{ConsistencyToken, NotAToken};
 pub use errors::{ApiError, FieldErrorSchema, MAX_BODY_BYTES, Problem, problem};
 pub use extract::{JsonBody, JsonWithBytes, parse_json};
-pub use ops::{ReadinessCheck, finish_router, ops_router};
+pub use ops::{ReadinessCheck, finish_router, finish_untraced, ops_router, trace_requests};
 pub use serve::{
     ConnectionLimits, DRAIN_TIMEOUT, MAX_CONNECTIONS_LIMIT, RESERVED_DESCRIPTORS, serve,
 };

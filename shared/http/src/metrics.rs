@@ -34,9 +34,11 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
+/// Up to 10 s: a read waits up to `FLOW_CONSISTENCY_WAIT_MS` and a request
+/// up to `FLOW_REQUEST_TIMEOUT_MS` (10 s by default) before its answer.
 fn latency_histogram() -> Histogram {
     Histogram::new([
-        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
     ])
 }
 

@@ -68,6 +68,18 @@ pub fn finish_router(
     ready: ReadinessCheck,
     http: &crate::protect::HttpConfig,
 ) -> Router {
+    trace_requests(finish_untraced(api, metrics, ready, http))
+}
+
+/// [`finish_router`] but for request tracing, for a service that wraps the
+/// whole of it in a layer of its own that belongs to the request's span
+/// (then [`trace_requests`] outside that).
+pub fn finish_untraced(
+    api: Router,
+    metrics: Arc<Metrics>,
+    ready: ReadinessCheck,
+    http: &crate::protect::HttpConfig,
+) -> Router {
     let mut router = api
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -92,10 +104,21 @@ pub fn finish_router(
     if let Some(cors) = http.cors() {
         router = router.layer(cors);
     }
+    router
+}
+
+/// Each request in a span (`http`), continuing the caller's trace when it
+/// sends one and traces are on.
+pub fn trace_requests(router: Router) -> Router {
     router.layer(
         tower_http::trace::TraceLayer::new_for_http()
             .make_span_with(|req: &Request| {
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), user = tracing::field::Empty)
+                let span = tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), user = tracing::field::Empty, otel.kind = "server");
+                // The caller's trace, when it sends one and traces are on.
+                flow_runtime::telemetry::continue_trace(&span, |name| {
+                    req.headers().get(name).and_then(|v| v.to_str().ok())
+                });
+                span
             })
             .on_request(())
             .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG)),
