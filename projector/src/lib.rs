@@ -27,6 +27,7 @@ pub mod settings;
 pub mod sink;
 pub mod source;
 pub mod status;
+pub mod store;
 
 use std::{
     future::Future,
@@ -53,9 +54,10 @@ use crate::{
     position::Position,
     runner::Runner,
     settings::Settings,
-    sink::{Projection, WriteFailure},
+    sink::Projection,
     source::LiveSource,
     status::{HttpState, Status, register_metrics, status_json},
+    store::WriteFailure,
 };
 
 /// How often freed heap memory is given back to the system.

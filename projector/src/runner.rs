@@ -24,8 +24,9 @@ use crate::{
     plan::{Plan, decode},
     position::Position,
     projection::{Write, writes},
-    sink::{self, Backoff, Projection, WriteFailure, Written},
+    sink::{self, Backoff, Projection, Written},
     source::{Accepted, LINGER, LiveSource, fill},
+    store::{self, WriteFailure},
 };
 
 /// Requests to the live loop, handled between batches.
@@ -510,7 +511,7 @@ impl Runner {
                 .into_iter()
                 .map(parking::unguarded)
                 .collect();
-            sink::write_statements(model, &event_writes, crate::settings::LIVE_COMMAND).await?;
+            store::write_statements(model, &event_writes, crate::settings::LIVE_COMMAND).await?;
             parking::unpark(model, event_seq).await?;
             applied.push(event_seq);
         }

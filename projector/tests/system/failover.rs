@@ -21,8 +21,9 @@ use projector::{
     control::Request,
     fence::{self, EPOCH, Fence},
     settings::{BULK_COMMAND, Settings},
-    sink::{self, Guard, Projection, WriteFailure},
+    sink::{self, Projection},
     status::StatusReply,
+    store::{Guard, WriteFailure},
 };
 use reqwest::StatusCode;
 use serde_json::json;
