@@ -28,6 +28,7 @@ pub mod sink;
 pub mod source;
 pub mod status;
 pub mod store;
+pub mod write;
 
 use std::{
     future::Future,

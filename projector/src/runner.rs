@@ -23,10 +23,11 @@ use crate::{
     parking,
     plan::{Plan, decode},
     position::Position,
-    projection::{Write, writes},
+    projection::writes,
     sink::{self, Backoff, Projection, Written},
     source::{Accepted, LINGER, LiveSource, fill},
     store::{self, WriteFailure},
+    write::Write,
 };
 
 /// Requests to the live loop, handled between batches.

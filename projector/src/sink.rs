@@ -19,9 +19,10 @@ use crate::{
     fence::{self, Deposed, Fence, GuardError},
     parking::{self, Blocked, ParkedEvent},
     plan::{self, Delivered, Plan},
-    projection::{Uncounted, Write, writes},
+    projection::{Uncounted, writes},
     settings::{BULK_COMMAND, LIVE_COMMAND, Settings},
     store::{Guard, WriteFailure, write_documents, write_parked, write_position, write_statements},
+    write::Write,
 };
 
 /// Waits between attempts: from 100 ms, doubling up to 5 s.

@@ -14,7 +14,7 @@ use mongodb::bson::{Bson, Document, RawArrayBuf, RawDocumentBuf, doc};
 use crate::{
     fence::{self, Deposed, Fence, GuardError},
     parking::ParkedEvent,
-    projection::{RESCORE, Write},
+    write::{RESCORE, Write},
 };
 
 /// Why a batch could not be written.
