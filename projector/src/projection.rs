@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 
 use flow_domain::events::{Envelope, Event};
-use flow_domain::{Direction, ModerationStatus, ThreadId, ThreadType};
+use flow_domain::{Direction, ModerationStatus, ProjectId, ThreadId, ThreadType};
 use flow_readmodel::{
     HIDDEN, HiddenDoc, PROJECTS, SEARCH_FIELD, TAGS, THREADS, USERS, VOTES, VoteDoc, field,
     search_prefixes,
@@ -199,24 +199,46 @@ fn thread_started(seq: i64, envelope: &Envelope) -> Vec<Write> {
             field::SEQ: seq,
         },
     )];
+    let activity = doc! {"$max": activity(envelope, seq)};
+    count_thread(
+        &mut writes,
+        *project_id,
+        *parent_thread_id,
+        *thread_type,
+        seq,
+        1,
+        activity,
+    );
+    writes
+}
+
+/// Counts a thread on (`delta` 1) or off (-1) its project, with the
+/// project's other changes in `project`, and for a reply on its parent.
+fn count_thread(
+    writes: &mut Vec<Write>,
+    project_id: ProjectId,
+    parent_thread_id: Option<ThreadId>,
+    thread_type: ThreadType,
+    seq: i64,
+    delta: i64,
+    project: Document,
+) {
+    let mut update = doc! {"$inc": thread_counts(thread_type, parent_thread_id.is_some(), delta)};
+    update.extend(project);
     writes.push(Write::guarded(
         PROJECTS,
         project_id.to_string(),
         seq,
-        doc! {
-            "$inc": thread_counts(*thread_type, parent_thread_id.is_some(), 1),
-            "$max": activity(envelope, seq),
-        },
+        update,
     ));
     if let Some(parent) = parent_thread_id {
         writes.push(Write::guarded(
             THREADS,
             parent.to_string(),
             seq,
-            doc! {"$inc": {field::REPLY_COUNT: 1_i64}},
+            doc! {"$inc": {field::REPLY_COUNT: delta}},
         ));
     }
-    writes
 }
 
 /// How a thread moves its project's counts (`delta` 1 when started, -1 when
@@ -248,32 +270,26 @@ fn thread_withdrawn(seq: i64, envelope: &Envelope) -> Vec<Write> {
     else {
         return Vec::new();
     };
-    let mut writes = vec![
-        Write::guarded(
-            THREADS,
-            thread_id.to_string(),
-            seq,
-            doc! {"$set": {
-                field::STATUS: ModerationStatus::Withdrawn.as_str(),
-                field::MODERATION_REASON: Bson::Null,
-                field::STATUS_SEQ: seq,
-            }},
-        ),
-        Write::guarded(
-            PROJECTS,
-            project_id.to_string(),
-            seq,
-            doc! {"$inc": thread_counts(*thread_type, parent_thread_id.is_some(), -1)},
-        ),
-    ];
-    if let Some(parent) = parent_thread_id {
-        writes.push(Write::guarded(
-            THREADS,
-            parent.to_string(),
-            seq,
-            doc! {"$inc": {field::REPLY_COUNT: -1_i64}},
-        ));
-    }
+    let mut writes = vec![Write::guarded(
+        THREADS,
+        thread_id.to_string(),
+        seq,
+        doc! {"$set": {
+            field::STATUS: ModerationStatus::Withdrawn.as_str(),
+            field::MODERATION_REASON: Bson::Null,
+            field::STATUS_SEQ: seq,
+        }},
+    )];
+    let (project, parent) = (*project_id, *parent_thread_id);
+    count_thread(
+        &mut writes,
+        project,
+        parent,
+        *thread_type,
+        seq,
+        -1,
+        Document::new(),
+    );
     writes.push(Write::rescore(project_id.to_string()));
     writes
 }
