@@ -203,12 +203,7 @@ impl Projection {
             )
             .upsert(true)
             .await?;
-        let recorded = |name: &str| {
-            state
-                .as_ref()
-                .and_then(|d| d.get(name).map(flow_readmodel::bson_u64))
-                .unwrap_or(0)
-        };
+        let recorded = |name: &str| fence::recorded(state.as_ref(), name);
         // The document as it was: what earlier runs recorded.
         let coalesce_after = recorded(field::POSITION) + recorded(field::MAX_BATCH);
         let recorded = match &fence {
