@@ -22,6 +22,7 @@ pub mod position;
 pub mod projection;
 pub mod rebuild;
 pub mod reply;
+pub mod retry;
 pub mod runner;
 pub mod settings;
 pub mod sink;
