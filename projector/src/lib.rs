@@ -40,7 +40,7 @@ use std::{
 
 use axum::{Router, routing::get};
 use flow_http::metrics::Metrics;
-use flow_http::{ConnectionLimits, ReadinessCheck, finish_router, serve};
+use flow_http::{ConnectionLimits, ReadinessCheck, Server, finish_router};
 use flow_readmodel::ReadModel;
 use flow_runtime::config::{self, MongoConfig, NatsConfig};
 use tokio::{
@@ -152,9 +152,7 @@ impl Config {
 }
 
 pub struct App {
-    listener: TcpListener,
-    router: Router,
-    connections: ConnectionLimits,
+    server: Server,
     client: async_nats::Client,
     stream: async_nats::jetstream::stream::Stream,
     status: Arc<Status>,
@@ -265,9 +263,7 @@ impl App {
             lease,
         });
         Ok(Self {
-            listener,
-            router,
-            connections: config.connections,
+            server: Server::new(listener, router, config.connections),
             client,
             stream,
             status,
@@ -276,7 +272,7 @@ impl App {
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+        self.server.local_addr()
     }
 
     /// Stands by or projects (see [`lease`]) and serves until `shutdown`
@@ -286,7 +282,6 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        tracing::info!(addr = %self.listener.local_addr()?, "projector listening");
         let (stop_tx, stop_rx) = watch::channel(false);
         let roles = tokio::spawn(self.shared.clone().run_roles(stop_rx.clone()));
         let heartbeat = tokio::spawn(heartbeat(
@@ -299,18 +294,16 @@ impl App {
         // rate: give the freed memory back, or the allocator keeps it.
         let trim = tokio::spawn(crate::memory::release_periodically(TRIM_EVERY));
         let stop = stop_tx.clone();
-        let served = serve(self.listener, self.router, self.connections, async move {
+        let served = self.server.serve("projector", async move {
             shutdown.await;
             let _ = stop.send(true);
-        })
-        .await;
+        });
+        let served = served.await;
         let _ = stop_tx.send(true);
         let projected = roles.await;
         let _ = heartbeat.await;
         trim.abort();
-        if let Err(err) = self.client.drain().await {
-            tracing::warn!(%err, "NATS drain failed");
-        }
+        flow_runtime::nats::drain(&self.client).await;
         tracing::info!(
             position = self.status.position.load(Ordering::Relaxed),
             "projector stopped"

@@ -27,7 +27,7 @@ use axum::{
 use flow_http::auth::Verifier;
 use flow_http::metrics::Metrics;
 use flow_http::{
-    ApiError, ConsistencyToken, ReadinessCheck, finish_untraced, serve, trace_requests,
+    ApiError, ConsistencyToken, ReadinessCheck, Server, finish_untraced, trace_requests,
 };
 use flow_readmodel::ReadModel;
 use flow_runtime::config::{self, AuthConfig, Environment, MongoConfig, NatsConfig, SecretString};
@@ -141,9 +141,7 @@ impl AppState {
 }
 
 pub struct App {
-    listener: TcpListener,
-    router: axum::Router,
-    connections: flow_http::ConnectionLimits,
+    server: Server,
     client: async_nats::Client,
 }
 
@@ -214,26 +212,21 @@ impl App {
                 .layer(middleware::from_fn_with_state(state, read_your_writes)),
         );
         Ok(Self {
-            listener,
-            router,
-            connections: config.http.connections,
+            server: Server::new(listener, router, config.http.connections),
             client,
         })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+        self.server.local_addr()
     }
 
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        tracing::info!(addr = %self.listener.local_addr()?, "query-api listening");
-        let served = serve(self.listener, self.router, self.connections, shutdown).await;
-        if let Err(err) = self.client.drain().await {
-            tracing::warn!(%err, "NATS drain failed");
-        }
+        let served = self.server.serve("query-api", shutdown).await;
+        flow_runtime::nats::drain(&self.client).await;
         tracing::info!("query-api stopped");
         served
     }

@@ -1,6 +1,6 @@
 //! Serving a router with bounded connections and graceful shutdown.
 
-use std::{future::Future, time::Duration};
+use std::{future::Future, net::SocketAddr, time::Duration};
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -87,6 +87,37 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     connections::serve(listener, router, limits, shutdown).await
+}
+
+/// A service's HTTP side, bound and built: [`serve`]d until its shutdown.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+}
+
+impl Server {
+    pub fn new(listener: TcpListener, router: Router, limits: ConnectionLimits) -> Self {
+        Self {
+            listener,
+            router,
+            limits,
+        }
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Says where `service` listens, then serves until `shutdown` resolves.
+    pub async fn serve(
+        self,
+        service: &str,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.listener.local_addr()?, "{service} listening");
+        serve(self.listener, self.router, self.limits, shutdown).await
+    }
 }
 
 /// How long a stopping service waits for its connections to finish: above
