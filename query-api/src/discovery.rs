@@ -18,10 +18,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
-    AppState, docs,
+    AppState, docs, internal,
     listing::{self, MAX_ROUNDS, ProjectFilter, Query, summary_projection},
     params,
-    routes::internal,
     sort::Sort,
     viewer::Viewer,
     views::{ProjectPage, ProjectSummary},

@@ -13,6 +13,7 @@ pub mod routes;
 pub mod shapes;
 pub mod snapshots;
 pub mod sort;
+pub mod threads;
 pub mod viewer;
 pub mod views;
 
@@ -99,6 +100,11 @@ impl Config {
             cache: CacheConfig::default(),
         }
     }
+}
+
+/// A failed read of the read model: 503, naming only the kind of error.
+pub(crate) fn internal(err: mongodb::error::Error) -> ApiError {
+    ApiError::Unavailable(format!("MongoDB: {}", err.kind))
 }
 
 #[derive(Clone)]

@@ -12,10 +12,10 @@ use flow_readmodel::{PROJECTS, THREADS, ThreadDoc, field};
 use mongodb::bson::doc;
 
 use crate::{
-    AppState, docs,
+    AppState, docs, internal,
     listing::{Query, summary_projection},
     params,
-    routes::{internal, not_withdrawn, thread_views},
+    threads::{not_withdrawn, thread_views},
     views::{ProjectPage, ProjectSummary, ThreadPage},
 };
 

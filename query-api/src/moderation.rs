@@ -11,11 +11,7 @@ use flow_readmodel::{THREADS, ThreadDoc, field};
 use mongodb::bson::doc;
 
 use crate::{
-    AppState, docs,
-    listing::Query,
-    params,
-    routes::{internal, thread_views},
-    viewer::Moderator,
+    AppState, docs, internal, listing::Query, params, threads::thread_views, viewer::Moderator,
     views::ThreadPage,
 };
 

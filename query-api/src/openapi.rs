@@ -14,7 +14,9 @@ use flow_http::{FieldErrorSchema, Problem};
 use serde_json::json;
 use utoipa::OpenApi;
 
-use crate::{discovery, docs::ThreadSort, me, moderation, routes, sort::Sort, views::ThreadStatus};
+use crate::{
+    discovery, docs::ThreadSort, me, moderation, routes, sort::Sort, threads, views::ThreadStatus,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,9 +27,9 @@ use crate::{discovery, docs::ThreadSort, me, moderation, routes, sort::Sort, vie
     paths(
         routes::list_projects,
         routes::get_project,
-        routes::list_threads,
-        routes::get_thread,
-        routes::list_replies,
+        threads::list_threads,
+        threads::get_thread,
+        threads::list_replies,
         routes::list_tags,
         me::my_projects,
         me::my_threads,
