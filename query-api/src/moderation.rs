@@ -5,7 +5,7 @@ use axum::{
     extract::{RawQuery, State},
     routing::get,
 };
-use flow_domain::{Errors, ModerationStatus};
+use flow_domain::ModerationStatus;
 use flow_http::{ApiError, Problem};
 use flow_readmodel::{THREADS, ThreadDoc, field};
 use mongodb::bson::doc;
@@ -65,9 +65,7 @@ pub(crate) async fn queue(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ThreadPage>, ApiError> {
-    let pairs = params::pairs(query.as_deref())?;
-    let mut errors = Errors::default();
-    params::only_known(&pairs, &["limit", "cursor", "status"], &mut errors);
+    let (pairs, mut errors) = params::parse(query.as_deref(), &["limit", "cursor", "status"])?;
     let limit = params::limit(params::single(&pairs, "limit", &mut errors), &mut errors);
     let status = match params::single(&pairs, "status", &mut errors) {
         None | Some("pending") => ModerationStatus::Pending,

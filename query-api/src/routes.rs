@@ -7,7 +7,7 @@ use axum::{
     routing::get,
 };
 
-use flow_domain::{Errors, ProjectId, Tag, ThreadId, ThreadType};
+use flow_domain::{ProjectId, Tag, ThreadId, ThreadType};
 use flow_http::{ApiError, Problem};
 use flow_readmodel::{PROJECTS, ProjectDoc, TAGS, THREADS, TagDoc, VOTES, field};
 use mongodb::bson::doc;
@@ -58,13 +58,8 @@ pub(crate) async fn list_projects(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ProjectPage>, ApiError> {
-    let pairs = params::pairs(query.as_deref())?;
-    let mut errors = Errors::default();
-    params::only_known(
-        &pairs,
-        &["limit", "cursor", "sort", "tag", "q"],
-        &mut errors,
-    );
+    let (pairs, mut errors) =
+        params::parse(query.as_deref(), &["limit", "cursor", "sort", "tag", "q"])?;
     let limit = params::limit(params::single(&pairs, "limit", &mut errors), &mut errors);
     let cursor: Option<Cursor> =
         params::decode_cursor(params::single(&pairs, "cursor", &mut errors), &mut errors);
@@ -172,9 +167,7 @@ pub(crate) async fn list_tags(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<TagCount>>, ApiError> {
-    let pairs = params::pairs(query.as_deref())?;
-    let mut errors = Errors::default();
-    params::only_known(&pairs, &["limit"], &mut errors);
+    let (pairs, mut errors) = params::parse(query.as_deref(), &["limit"])?;
     let limit = params::tags_limit(params::single(&pairs, "limit", &mut errors), &mut errors);
     errors.into_result()?;
     let tags: Vec<TagDoc> = tags_query(limit)

@@ -9,7 +9,7 @@ use axum::{
     Json,
     extract::{Path, RawQuery, State},
 };
-use flow_domain::{Actor, Direction, Errors, ModerationStatus, ProjectId, ThreadId, ThreadType};
+use flow_domain::{Actor, Direction, ModerationStatus, ProjectId, ThreadId, ThreadType};
 use flow_http::{ApiError, Problem};
 use flow_readmodel::{ReadModel, ThreadDoc, VoteDoc, field};
 use mongodb::bson::{Bson, Document, doc};
@@ -102,9 +102,8 @@ pub(crate) async fn list_threads(
     RawQuery(query): RawQuery,
 ) -> Result<Json<ThreadPage>, ApiError> {
     let id = ProjectId::parse(&project_id).map_err(|_| ApiError::not_found("project"))?;
-    let pairs = params::pairs(query.as_deref())?;
-    let mut errors = Errors::default();
-    params::only_known(&pairs, &["limit", "cursor", "sort", "type"], &mut errors);
+    let (pairs, mut errors) =
+        params::parse(query.as_deref(), &["limit", "cursor", "sort", "type"])?;
     let limit = params::limit(params::single(&pairs, "limit", &mut errors), &mut errors);
     let cursor: Option<ThreadCursor> =
         params::decode_cursor(params::single(&pairs, "cursor", &mut errors), &mut errors);
@@ -291,16 +290,7 @@ pub(crate) async fn list_replies(
 ) -> Result<Json<ThreadPage>, ApiError> {
     let id = ThreadId::parse(&thread_id).map_err(|_| ApiError::not_found("thread"))?;
     let listing = format!("replies {id}");
-    let pairs = params::pairs(query.as_deref())?;
-    let mut errors = Errors::default();
-    params::only_known(&pairs, &["limit", "cursor"], &mut errors);
-    let limit = params::limit(params::single(&pairs, "limit", &mut errors), &mut errors);
-    let cursor = params::key_cursor(
-        params::single(&pairs, "cursor", &mut errors),
-        &listing,
-        &mut errors,
-    );
-    errors.into_result()?;
+    let (limit, cursor) = params::keyset_paging(query.as_deref(), &listing)?;
     let model = state.model();
     let threads = model.threads.clone_with_type::<Document>();
     let (thread, replies) = tokio::join!(
