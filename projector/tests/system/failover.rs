@@ -3,8 +3,6 @@
 //! writer.
 
 use std::{
-    collections::HashMap,
-    process::Stdio,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -12,7 +10,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use flow_domain::events::Event;
 use flow_readmodel::ThreadDoc;
 use flow_testkit::{eventually, free_port};
 use futures::{StreamExt, stream};
@@ -44,20 +41,10 @@ struct Instance {
 
 impl Instance {
     fn start(system: &System, port: u16) -> Self {
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_projector"));
-        command
-            .envs(system.env.env_vars())
-            .env("FLOW_PROJECTOR_ADDR", format!("127.0.0.1:{port}"))
-            .env("FLOW_PROJECTOR_BATCH", "50")
-            .env("FLOW_PROJECTOR_FOLD", "300")
-            .env("FLOW_PROJECTOR_LEASE_MS", LEASE_MS.to_string())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true);
+        let addr = format!("127.0.0.1:{port}");
         Self {
             port,
-            child: command.spawn().expect("the projector starts"),
+            child: system.projector_process(&addr, LEASE_MS, 50, 300),
         }
     }
 
@@ -139,30 +126,10 @@ async fn the_active(instances: &[Instance]) -> usize {
     found.unwrap_or_default()
 }
 
-/// Vote counts per thread as the stream says.
-async fn counts_from_stream(system: &System) -> HashMap<String, (i64, i64)> {
-    let mut counts = HashMap::new();
-    for (_, envelope) in system.events().await {
-        if let Event::VoteCast {
-            thread_id,
-            direction,
-            previous,
-            ..
-        } = envelope.event
-        {
-            let (up, down) = projector::projection::vote_delta(direction, previous);
-            let entry = counts.entry(thread_id.to_string()).or_insert((0, 0));
-            entry.0 += up;
-            entry.1 += down;
-        }
-    }
-    counts
-}
-
 /// Every thread of the project counts exactly the votes the stream holds.
 async fn assert_counts_match_stream(system: &System, project_id: &str, threads: usize) {
     let model = system.read_model().await;
-    let expected = counts_from_stream(system).await;
+    let expected = system.vote_counts_from_stream().await;
     let mut docs = model
         .threads
         .find(doc! {"project_id": project_id})
