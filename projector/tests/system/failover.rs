@@ -10,7 +10,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use flow_readmodel::ThreadDoc;
 use flow_testkit::{eventually, free_port};
 use futures::{StreamExt, stream};
 use mongodb::bson::doc;
@@ -126,31 +125,6 @@ async fn the_active(instances: &[Instance]) -> usize {
     found.unwrap_or_default()
 }
 
-/// Every thread of the project counts exactly the votes the stream holds.
-async fn assert_counts_match_stream(system: &System, project_id: &str, threads: usize) {
-    let model = system.read_model().await;
-    let expected = system.vote_counts_from_stream().await;
-    let mut docs = model
-        .threads
-        .find(doc! {"project_id": project_id})
-        .await
-        .expect("finds");
-    let mut seen = 0;
-    while let Some(thread) = docs.next().await {
-        let thread: ThreadDoc = thread.expect("decodes");
-        let (up, down) = expected.get(&thread.thread_id).copied().unwrap_or((0, 0));
-        assert_eq!(
-            (thread.up_vote, thread.down_vote),
-            (up, down),
-            "thread {}",
-            thread.thread_id
-        );
-        seen += 1;
-    }
-    // The project's own problem, solution and discussion threads too.
-    assert_eq!(seen, threads + 3);
-}
-
 async fn project_with_threads(system: &System, n: usize) -> (String, Vec<String>) {
     let project_id = system.propose("alice", "failover").await.body["project_id"]
         .as_str()
@@ -251,7 +225,9 @@ async fn the_active_projector_killed_three_times_a_standby_takes_over_and_nothin
 
     let verified = system.control(Request::Verify).await;
     assert_eq!(verified.result.as_deref(), Some("equal"), "{verified:?}");
-    assert_counts_match_stream(&system, &project_id, threads.len()).await;
+    system
+        .assert_vote_counts_match_stream(&project_id, threads.len())
+        .await;
     let active = the_active(&instances).await;
     let status = instances[active].status().await.expect("status");
     assert!(status.failovers >= 1);
@@ -337,7 +313,9 @@ async fn the_active_projector_paused_past_its_lease_is_replaced_and_writes_nothi
     );
     let verified = system.control(Request::Verify).await;
     assert_eq!(verified.result.as_deref(), Some("equal"), "{verified:?}");
-    assert_counts_match_stream(&system, &project_id, threads.len()).await;
+    system
+        .assert_vote_counts_match_stream(&project_id, threads.len())
+        .await;
     for mut instance in instances {
         instance.kill().await;
     }

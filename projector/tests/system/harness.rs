@@ -607,8 +607,34 @@ impl System {
         command.spawn().expect("the projector starts")
     }
 
+    /// Every thread of the project counts exactly the votes the stream
+    /// holds; it has `threads` threads besides its own problem, solution and
+    /// discussion threads.
+    pub async fn assert_vote_counts_match_stream(&self, project_id: &str, threads: usize) {
+        let model = self.read_model().await;
+        let expected = self.vote_counts_from_stream().await;
+        let mut docs = model
+            .threads
+            .find(mongodb::bson::doc! {"project_id": project_id})
+            .await
+            .expect("finds");
+        let mut seen = 0;
+        while let Some(thread) = futures::StreamExt::next(&mut docs).await {
+            let thread: flow_readmodel::ThreadDoc = thread.expect("decodes");
+            let (up, down) = expected.get(&thread.thread_id).copied().unwrap_or((0, 0));
+            assert_eq!(
+                (thread.up_vote, thread.down_vote),
+                (up, down),
+                "thread {}",
+                thread.thread_id
+            );
+            seen += 1;
+        }
+        assert_eq!(seen, threads + 3);
+    }
+
     /// Vote counts per thread as the stream says.
-    pub async fn vote_counts_from_stream(&self) -> std::collections::HashMap<String, (i64, i64)> {
+    async fn vote_counts_from_stream(&self) -> std::collections::HashMap<String, (i64, i64)> {
         let mut counts = std::collections::HashMap::new();
         for (_, envelope) in self.events().await {
             if let flow_domain::events::Event::VoteCast {

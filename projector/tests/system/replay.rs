@@ -8,7 +8,6 @@ use std::{
     time::Duration,
 };
 
-use flow_readmodel::ThreadDoc;
 use flow_testkit::{MongoProcess, TestEnv, eventually, free_port};
 use futures::{StreamExt, stream};
 use mongodb::bson::doc;
@@ -97,26 +96,9 @@ async fn killed_three_times_during_a_workload_the_read_model_still_verifies() {
     let verified = system.control(Request::Verify).await;
     assert_eq!(verified.result.as_deref(), Some("equal"), "{verified:?}");
 
-    let model = system.read_model().await;
-    let expected = system.vote_counts_from_stream().await;
-    let mut docs = model
-        .threads
-        .find(doc! {"project_id": &projects[0]})
-        .await
-        .expect("finds");
-    let mut seen = 0;
-    while let Some(thread) = docs.next().await {
-        let thread: ThreadDoc = thread.expect("decodes");
-        let (up, down) = expected.get(&thread.thread_id).copied().unwrap_or((0, 0));
-        assert_eq!(
-            (thread.up_vote, thread.down_vote),
-            (up, down),
-            "thread {}",
-            thread.thread_id
-        );
-        seen += 1;
-    }
-    assert_eq!(seen, 25 + 3);
+    system
+        .assert_vote_counts_match_stream(&projects[0], 25)
+        .await;
     projector.start_kill().expect("stops");
     system.stop().await;
 }
