@@ -14,7 +14,7 @@ use axum::extract::FromRef;
 use flow_domain::{Direction, ThreadId, thread::BannedWords};
 use flow_http::auth::Verifier;
 use flow_http::metrics::Metrics;
-use flow_http::{ReadinessCheck, finish_router, serve};
+use flow_http::{ReadinessCheck, Server, finish_router};
 use flow_runtime::config::{self, AuthConfig, Environment, NatsConfig};
 use tokio::{net::TcpListener, sync::watch};
 
@@ -88,9 +88,7 @@ impl FromRef<AppState> for Arc<Verifier> {
 
 /// A built command-api, ready to serve.
 pub struct App {
-    listener: TcpListener,
-    router: axum::Router,
-    connections: flow_http::ConnectionLimits,
+    server: Server,
     client: async_nats::Client,
     moderator: tokio::task::JoinHandle<()>,
     stop_moderator: watch::Sender<bool>,
@@ -157,9 +155,7 @@ impl App {
         ));
         let router = finish_router(api, metrics, ready, &config.http);
         Ok(Self {
-            listener,
-            router,
-            connections: config.http.connections,
+            server: Server::new(listener, router, config.http.connections),
             client,
             moderator,
             stop_moderator,
@@ -176,7 +172,7 @@ impl App {
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+        self.server.local_addr()
     }
 
     /// Serves until `shutdown` resolves, then drains requests, stops the
@@ -185,13 +181,10 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        tracing::info!(addr = %self.listener.local_addr()?, "command-api listening");
-        let served = serve(self.listener, self.router, self.connections, shutdown).await;
+        let served = self.server.serve("command-api", shutdown).await;
         let _ = self.stop_moderator.send(true);
         let _ = self.moderator.await;
-        if let Err(err) = self.client.drain().await {
-            tracing::warn!(%err, "NATS drain failed");
-        }
+        flow_runtime::nats::drain(&self.client).await;
         tracing::info!("command-api stopped");
         served
     }

@@ -3,8 +3,7 @@ use std::process::ExitCode;
 use command_api::{App, Config};
 use flow_http::auth::Jwt;
 use flow_runtime::config;
-use flow_runtime::startup::shutdown_signal;
-use flow_runtime::telemetry;
+use flow_runtime::startup::{exit_code, shutdown_signal, with_telemetry};
 
 const USAGE: &str = "usage:
   command-api                 serve the write API (configured by FLOW_* variables)
@@ -15,7 +14,7 @@ const USAGE: &str = "usage:
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        None => serve().await,
+        None => with_telemetry("command-api", run()).await,
         Some("token") => token(&args[1..]),
         Some("-h" | "--help" | "help") => {
             eprintln!("{USAGE}");
@@ -23,21 +22,7 @@ async fn main() -> ExitCode {
         }
         Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n{USAGE}")),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            tracing::error!(error = format!("{err:#}"), "command-api failed");
-            eprintln!("command-api: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn serve() -> anyhow::Result<()> {
-    let telemetry = telemetry::init("command-api")?;
-    let served = run().await;
-    telemetry.shutdown().await;
-    served
+    exit_code("command-api", result.map(|()| ExitCode::SUCCESS))
 }
 
 async fn run() -> anyhow::Result<()> {

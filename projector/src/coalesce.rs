@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use flow_readmodel::field;
 use mongodb::bson::{Bson, Document};
 
-use crate::projection::Write;
+use crate::write::Write;
 
 const OPERATORS: [&str; 3] = ["$inc", "$max", "$set"];
 

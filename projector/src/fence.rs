@@ -143,17 +143,19 @@ pub async fn claim(model: &ReadModel, epoch: u64) -> Result<u64, GuardError> {
         )
         .await?;
     let found = model.state.find_one(doc! {field::ID: &id}).await?;
-    let recorded = |name: &str| {
-        found
-            .as_ref()
-            .and_then(|d| d.get(name))
-            .map(flow_readmodel::bson_u64)
-            .unwrap_or(0)
-    };
+    let recorded = |name: &str| recorded(found.as_ref(), name);
     if claimed.matched_count == 0 || recorded(EPOCH) != epoch {
         return Err(Deposed(format!("epoch {} holds {id}, not {epoch}", recorded(EPOCH))).into());
     }
     Ok(recorded(field::POSITION))
+}
+
+/// A number of the position document as found (0 where it has none).
+pub(crate) fn recorded(found: Option<&Document>, name: &str) -> u64 {
+    found
+        .and_then(|d| d.get(name))
+        .map(flow_readmodel::bson_u64)
+        .unwrap_or(0)
 }
 
 /// Moves the position from `from` to `to` if `epoch` still holds it and
@@ -172,13 +174,7 @@ pub async fn advance(model: &ReadModel, epoch: u64, from: u64, to: u64) -> Resul
         return Ok(());
     }
     let found = model.state.find_one(doc! {field::ID: &id}).await?;
-    let recorded = |name: &str| {
-        found
-            .as_ref()
-            .and_then(|d| d.get(name))
-            .map(flow_readmodel::bson_u64)
-            .unwrap_or(0)
-    };
+    let recorded = |name: &str| recorded(found.as_ref(), name);
     if recorded(EPOCH) == epoch && recorded(field::POSITION) == to {
         return Ok(());
     }

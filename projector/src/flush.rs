@@ -127,7 +127,7 @@ mod tests {
         let prefixes: Vec<String> = (0..1_000).map(|i| format!("prefix {i}")).collect();
         let mut statements = 0;
         while !FlushPolicy::bulk().full(&batch) {
-            batch.statements.push(crate::projection::Write {
+            batch.statements.push(crate::write::Write {
                 collection: "projects",
                 filter: mongodb::bson::doc! {"_id": statements.to_string()},
                 update: mongodb::bson::doc! {"$setOnInsert": {"search": &prefixes}},

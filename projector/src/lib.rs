@@ -11,6 +11,7 @@
 
 pub mod batch;
 pub mod coalesce;
+pub mod config;
 pub mod control;
 pub mod fence;
 pub mod flush;
@@ -22,11 +23,14 @@ pub mod position;
 pub mod projection;
 pub mod rebuild;
 pub mod reply;
+pub mod retry;
 pub mod runner;
 pub mod settings;
 pub mod sink;
 pub mod source;
 pub mod status;
+pub mod store;
+pub mod write;
 
 use std::{
     future::Future,
@@ -37,14 +41,14 @@ use std::{
 
 use axum::{Router, routing::get};
 use flow_http::metrics::Metrics;
-use flow_http::{ConnectionLimits, ReadinessCheck, finish_router, serve};
+use flow_http::{ReadinessCheck, Server, finish_router};
 use flow_readmodel::ReadModel;
-use flow_runtime::config::{self, MongoConfig, NatsConfig};
 use tokio::{
     net::TcpListener,
     sync::{mpsc, watch},
 };
 
+pub use crate::config::Config;
 use crate::{
     batch::Batch,
     fence::{Deposed, Fence},
@@ -53,104 +57,17 @@ use crate::{
     position::Position,
     runner::Runner,
     settings::Settings,
-    sink::{Projection, WriteFailure},
+    sink::Projection,
     source::LiveSource,
     status::{HttpState, Status, register_metrics, status_json},
+    store::WriteFailure,
 };
 
 /// How often freed heap memory is given back to the system.
 const TRIM_EVERY: Duration = Duration::from_millis(500);
 
-/// The projector's configuration.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// `FLOW_PROJECTOR_ADDR`, default `127.0.0.1:8082`.
-    pub addr: SocketAddr,
-    pub nats: NatsConfig,
-    pub mongo: MongoConfig,
-    /// `FLOW_PROJECTOR_BATCH` (events per batch, default 1 000),
-    /// `FLOW_PROJECTOR_FOLD` (events of successive batches written together
-    /// while more wait, default 20 000; 0 writes every batch on its own),
-    /// `FLOW_PROJECTOR_MAX_ATTEMPTS` (before a refused event is parked, default 5),
-    /// `FLOW_PROJECTOR_MAX_SCHEMA_VERSION` (newest event schema accepted,
-    /// default the one this build writes).
-    pub settings: Settings,
-    /// `FLOW_PROJECTOR_DURABLE`: the durable consumer's name, default `projector`.
-    pub durable: String,
-    /// `FLOW_MAX_LAG`: `/readyz` fails when more events than this wait, default 10 000.
-    pub max_lag: u64,
-    /// `FLOW_STARTUP_TIMEOUT_MS`, default 30 000.
-    pub startup_timeout: Duration,
-    /// `FLOW_HTTP_HEADER_TIMEOUT_MS`, `FLOW_HTTP_IDLE_TIMEOUT_MS`, `FLOW_HTTP_MAX_CONNECTIONS`.
-    pub connections: ConnectionLimits,
-    /// `FLOW_PROJECTOR_LEASE_MS`: how long the active instance's lease lasts
-    /// unrenewed (it renews every third of it); a standby takes over within
-    /// about this long after the active one stops. Default 5 000, at least 500.
-    pub lease: Duration,
-}
-
-impl Config {
-    pub fn from_env() -> anyhow::Result<Self> {
-        let defaults = Settings::default();
-        let settings = Settings {
-            batch_size: config::parse_or("FLOW_PROJECTOR_BATCH", defaults.batch_size)?,
-            max_attempts: config::parse_or("FLOW_PROJECTOR_MAX_ATTEMPTS", defaults.max_attempts)?,
-            max_schema_version: config::parse_or(
-                "FLOW_PROJECTOR_MAX_SCHEMA_VERSION",
-                defaults.max_schema_version,
-            )?,
-            fold_events: config::parse_or("FLOW_PROJECTOR_FOLD", defaults.fold_events)?,
-        };
-        if settings.fold_events > 1_000_000 {
-            anyhow::bail!("FLOW_PROJECTOR_FOLD must be at most 1000000");
-        }
-        if !(1..=10_000).contains(&settings.batch_size) {
-            anyhow::bail!("FLOW_PROJECTOR_BATCH must be between 1 and 10000");
-        }
-        if settings.max_attempts == 0 {
-            anyhow::bail!("FLOW_PROJECTOR_MAX_ATTEMPTS must be at least 1");
-        }
-        Ok(Self {
-            addr: config::listen_addr("FLOW_PROJECTOR_ADDR", "127.0.0.1:8082")?,
-            nats: NatsConfig::from_env()?,
-            mongo: MongoConfig::from_env()?,
-            settings,
-            durable: config::var("FLOW_PROJECTOR_DURABLE")?.unwrap_or_else(|| "projector".into()),
-            max_lag: config::parse_or("FLOW_MAX_LAG", 10_000u64)?,
-            startup_timeout: config::startup_timeout()?,
-            connections: ConnectionLimits::from_env()?,
-            lease: {
-                let lease = config::millis_or(
-                    "FLOW_PROJECTOR_LEASE_MS",
-                    lease::DEFAULT_LEASE.as_millis() as u64,
-                )?;
-                if lease < Duration::from_millis(500) {
-                    anyhow::bail!("FLOW_PROJECTOR_LEASE_MS must be at least 500");
-                }
-                lease
-            },
-        })
-    }
-
-    pub fn new(nats: NatsConfig, mongo: MongoConfig) -> Self {
-        Self {
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            nats,
-            mongo,
-            settings: Settings::default(),
-            durable: "projector".into(),
-            max_lag: 10_000,
-            startup_timeout: Duration::from_secs(30),
-            connections: ConnectionLimits::default(),
-            lease: lease::DEFAULT_LEASE,
-        }
-    }
-}
-
 pub struct App {
-    listener: TcpListener,
-    router: Router,
-    connections: ConnectionLimits,
+    server: Server,
     client: async_nats::Client,
     stream: async_nats::jetstream::stream::Stream,
     status: Arc<Status>,
@@ -261,9 +178,7 @@ impl App {
             lease,
         });
         Ok(Self {
-            listener,
-            router,
-            connections: config.connections,
+            server: Server::new(listener, router, config.connections),
             client,
             stream,
             status,
@@ -272,7 +187,7 @@ impl App {
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+        self.server.local_addr()
     }
 
     /// Stands by or projects (see [`lease`]) and serves until `shutdown`
@@ -282,7 +197,6 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        tracing::info!(addr = %self.listener.local_addr()?, "projector listening");
         let (stop_tx, stop_rx) = watch::channel(false);
         let roles = tokio::spawn(self.shared.clone().run_roles(stop_rx.clone()));
         let heartbeat = tokio::spawn(heartbeat(
@@ -295,18 +209,16 @@ impl App {
         // rate: give the freed memory back, or the allocator keeps it.
         let trim = tokio::spawn(crate::memory::release_periodically(TRIM_EVERY));
         let stop = stop_tx.clone();
-        let served = serve(self.listener, self.router, self.connections, async move {
+        let served = self.server.serve("projector", async move {
             shutdown.await;
             let _ = stop.send(true);
-        })
-        .await;
+        });
+        let served = served.await;
         let _ = stop_tx.send(true);
         let projected = roles.await;
         let _ = heartbeat.await;
         trim.abort();
-        if let Err(err) = self.client.drain().await {
-            tracing::warn!(%err, "NATS drain failed");
-        }
+        flow_runtime::nats::drain(&self.client).await;
         tracing::info!(
             position = self.status.position.load(Ordering::Relaxed),
             "projector stopped"

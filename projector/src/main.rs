@@ -1,8 +1,7 @@
 use std::{process::ExitCode, time::Duration};
 
 use flow_runtime::config as env;
-use flow_runtime::startup::shutdown_signal;
-use flow_runtime::telemetry;
+use flow_runtime::startup::{exit_code, shutdown_signal, with_telemetry};
 use projector::{App, Config, control};
 
 const USAGE: &str = "usage:
@@ -44,24 +43,10 @@ async fn main() -> ExitCode {
         }
     };
     let result = match request {
-        None => match telemetry::init("projector") {
-            Ok(telemetry) => {
-                let served = serve().await;
-                telemetry.shutdown().await;
-                served
-            }
-            Err(err) => Err(err),
-        },
+        None => with_telemetry("projector", serve()).await,
         Some(request) => command(request).await,
     };
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            tracing::error!(error = format!("{err:#}"), "projector failed");
-            eprintln!("projector: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code("projector", result)
 }
 
 async fn serve() -> anyhow::Result<ExitCode> {

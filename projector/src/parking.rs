@@ -11,7 +11,7 @@ use flow_readmodel::{PARKED, PROJECTS, ReadModel, THREADS, field};
 use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
 
-use crate::projection::Write;
+use crate::write::Write;
 
 /// A document a write touches: `collection/_id`.
 pub fn doc_key(write: &Write) -> Option<String> {

@@ -6,7 +6,8 @@ use flow_domain::events::Envelope;
 
 use crate::{
     parking::{self, Blocked, ParkedEvent},
-    projection::{Uncounted, Write, writes},
+    projection::{Uncounted, writes},
+    write::Write,
 };
 
 /// An event as delivered: sequence, subject, payload, when it was stored.

@@ -6,13 +6,13 @@
 //! rejected nor withdrawn. A vote moves it only while its thread counts
 //! ([`Uncounted`], the planner's state); when a thread's status changes, the
 //! project's score is computed again from its threads' documents
-//! ([`RESCORE`] statements, run after the batch's other statements), which
+//! ([`RESCORE`](crate::write::RESCORE) statements, run after the batch's other statements), which
 //! holds whatever part of a batch an earlier attempt wrote.
 
 use std::collections::HashSet;
 
 use flow_domain::events::{Envelope, Event};
-use flow_domain::{Direction, ModerationStatus, ThreadId, ThreadType};
+use flow_domain::{Direction, ModerationStatus, ProjectId, ThreadId, ThreadType};
 use flow_readmodel::{
     HIDDEN, HiddenDoc, PROJECTS, SEARCH_FIELD, TAGS, THREADS, USERS, VOTES, VoteDoc, field,
     search_prefixes,
@@ -20,96 +20,7 @@ use flow_readmodel::{
 use mongodb::bson::{Bson, Document, doc};
 use time::format_description::well_known::Rfc3339;
 
-/// One update statement of MongoDB's `update` command.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Write {
-    pub collection: &'static str,
-    pub filter: Document,
-    pub update: Document,
-    pub upsert: bool,
-}
-
-impl Write {
-    /// Changes the document only if no event at or after `seq` changed it yet.
-    fn guarded(collection: &'static str, id: String, seq: i64, mut update: Document) -> Self {
-        match update.get_document_mut("$set") {
-            Ok(set) => {
-                set.insert(field::SEQ, seq);
-            }
-            Err(_) => {
-                update.insert("$set", doc! {field::SEQ: seq});
-            }
-        }
-        Self {
-            collection,
-            filter: doc! {field::ID: id, field::SEQ: {"$lt": seq}},
-            update,
-            upsert: false,
-        }
-    }
-
-    /// Sets the document's fields, creating it if needed, unless an event at
-    /// or after `seq` changed it yet: one statement for a document whose
-    /// fields all follow from its latest event. Where a newer document
-    /// exists the filter matches nothing and the insert it then tries is
-    /// refused as a duplicate key, which the sink takes as done.
-    fn guarded_upsert(collection: &'static str, id: String, seq: i64, mut set: Document) -> Self {
-        set.insert(field::SEQ, seq);
-        Self {
-            collection,
-            filter: doc! {field::ID: id, field::SEQ: {"$lt": seq}},
-            update: doc! {"$set": set},
-            upsert: true,
-        }
-    }
-
-    /// Whether this is a [`Write::guarded_upsert`]: a duplicate key refusing it
-    /// means a newer version of the document is there.
-    pub fn is_guarded_upsert(&self) -> bool {
-        self.upsert && self.filter.contains_key(field::SEQ)
-    }
-
-    /// Creates the document unless it exists.
-    fn create(collection: &'static str, id: String, fields: Document) -> Self {
-        Self {
-            collection,
-            filter: doc! {field::ID: id},
-            update: doc! {"$setOnInsert": fields},
-            upsert: true,
-        }
-    }
-
-    /// The statement of MongoDB's `update` command, as raw BSON.
-    pub fn raw_statement(&self) -> mongodb::bson::raw::Result<mongodb::bson::RawDocumentBuf> {
-        let mut statement = mongodb::bson::RawDocumentBuf::new();
-        statement.append(
-            "q",
-            mongodb::bson::RawDocumentBuf::from_document(&self.filter)?,
-        );
-        statement.append(
-            "u",
-            mongodb::bson::RawDocumentBuf::from_document(&self.update)?,
-        );
-        statement.append("upsert", self.upsert);
-        Ok(statement)
-    }
-}
-
-/// Not a collection: a statement naming a project (`{_id}`) whose score is
-/// computed again from its threads once the batch's documents are written.
-pub const RESCORE: &str = "rescore";
-
-impl Write {
-    /// The project's score, computed again from its threads' documents.
-    fn rescore(project_id: String) -> Self {
-        Self {
-            collection: RESCORE,
-            filter: doc! {field::ID: project_id},
-            update: Document::new(),
-            upsert: false,
-        }
-    }
-}
+use crate::write::Write;
 
 /// Threads whose votes do not count toward their project's score, as the
 /// events planned so far leave them: rejected ones (a vote that raced the
@@ -288,24 +199,46 @@ fn thread_started(seq: i64, envelope: &Envelope) -> Vec<Write> {
             field::SEQ: seq,
         },
     )];
+    let activity = doc! {"$max": activity(envelope, seq)};
+    count_thread(
+        &mut writes,
+        *project_id,
+        *parent_thread_id,
+        *thread_type,
+        seq,
+        1,
+        activity,
+    );
+    writes
+}
+
+/// Counts a thread on (`delta` 1) or off (-1) its project, with the
+/// project's other changes in `project`, and for a reply on its parent.
+fn count_thread(
+    writes: &mut Vec<Write>,
+    project_id: ProjectId,
+    parent_thread_id: Option<ThreadId>,
+    thread_type: ThreadType,
+    seq: i64,
+    delta: i64,
+    project: Document,
+) {
+    let mut update = doc! {"$inc": thread_counts(thread_type, parent_thread_id.is_some(), delta)};
+    update.extend(project);
     writes.push(Write::guarded(
         PROJECTS,
         project_id.to_string(),
         seq,
-        doc! {
-            "$inc": thread_counts(*thread_type, parent_thread_id.is_some(), 1),
-            "$max": activity(envelope, seq),
-        },
+        update,
     ));
     if let Some(parent) = parent_thread_id {
         writes.push(Write::guarded(
             THREADS,
             parent.to_string(),
             seq,
-            doc! {"$inc": {field::REPLY_COUNT: 1_i64}},
+            doc! {"$inc": {field::REPLY_COUNT: delta}},
         ));
     }
-    writes
 }
 
 /// How a thread moves its project's counts (`delta` 1 when started, -1 when
@@ -337,32 +270,26 @@ fn thread_withdrawn(seq: i64, envelope: &Envelope) -> Vec<Write> {
     else {
         return Vec::new();
     };
-    let mut writes = vec![
-        Write::guarded(
-            THREADS,
-            thread_id.to_string(),
-            seq,
-            doc! {"$set": {
-                field::STATUS: ModerationStatus::Withdrawn.as_str(),
-                field::MODERATION_REASON: Bson::Null,
-                field::STATUS_SEQ: seq,
-            }},
-        ),
-        Write::guarded(
-            PROJECTS,
-            project_id.to_string(),
-            seq,
-            doc! {"$inc": thread_counts(*thread_type, parent_thread_id.is_some(), -1)},
-        ),
-    ];
-    if let Some(parent) = parent_thread_id {
-        writes.push(Write::guarded(
-            THREADS,
-            parent.to_string(),
-            seq,
-            doc! {"$inc": {field::REPLY_COUNT: -1_i64}},
-        ));
-    }
+    let mut writes = vec![Write::guarded(
+        THREADS,
+        thread_id.to_string(),
+        seq,
+        doc! {"$set": {
+            field::STATUS: ModerationStatus::Withdrawn.as_str(),
+            field::MODERATION_REASON: Bson::Null,
+            field::STATUS_SEQ: seq,
+        }},
+    )];
+    let (project, parent) = (*project_id, *parent_thread_id);
+    count_thread(
+        &mut writes,
+        project,
+        parent,
+        *thread_type,
+        seq,
+        -1,
+        Document::new(),
+    );
     writes.push(Write::rescore(project_id.to_string()));
     writes
 }
@@ -555,6 +482,7 @@ pub fn vote_delta(direction: Direction, previous: Direction) -> (i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::write::RESCORE;
     use flow_domain::{ProjectId, Tag, ThreadId, UserId};
     use time::OffsetDateTime;
 

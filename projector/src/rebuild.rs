@@ -30,9 +30,10 @@ use crate::{
     reply::{Difference, Reply},
     runner::Control,
     settings::Settings,
-    sink::{Projection, WriteFailure},
+    sink::Projection,
     source::OrderedSource,
     status::{RebuildProgress, Status},
+    store::WriteFailure,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::Context as _;
 use async_nats::jetstream::{self, AckKind, consumer::pull};
 use futures::StreamExt;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -21,11 +20,12 @@ use crate::{
     batch::Batch,
     flush::FlushPolicy,
     parking,
-    plan::{Plan, decode},
+    plan::Plan,
     position::Position,
-    projection::{Write, writes},
-    sink::{self, Backoff, Projection, WriteFailure, Written},
+    retry::retry,
+    sink::{self, Backoff, Projection, Written},
     source::{Accepted, LINGER, LiveSource, fill},
+    store::WriteFailure,
 };
 
 /// Requests to the live loop, handled between batches.
@@ -440,7 +440,8 @@ impl Runner {
                 }
             }
             Control::Retry { seq, reply } => {
-                let result = self.retry(seq).await.map_err(|e| format!("{e:#}"));
+                let retried = retry(&mut self.projection, &self.source.stream, &self.status, seq);
+                let result = retried.await.map_err(|e| format!("{e:#}"));
                 let _ = reply.send(result);
                 Next::Continue
             }
@@ -471,54 +472,5 @@ impl Runner {
                 Next::Continue
             }
         }
-    }
-
-    /// Re-applies parked event `seq` and, in order, those parked behind it.
-    async fn retry(&mut self, seq: u64) -> anyhow::Result<String> {
-        if let Some(fence) = &self.projection.fence {
-            fence.valid_epoch()?;
-        }
-        let model = &self.projection.model;
-        let parked = parking::list(model).await?;
-        let root = parked
-            .iter()
-            .find(|p| p.seq == seq)
-            .ok_or_else(|| anyhow::anyhow!("event {seq} is not parked"))?;
-        if let Some(behind) = root.behind {
-            anyhow::bail!("event {seq} waits behind parked event {behind}: retry {behind} first");
-        }
-        let chain: Vec<u64> = parked
-            .iter()
-            .filter(|p| p.seq == seq || p.behind == Some(seq))
-            .map(|p| p.seq)
-            .collect();
-        let mut applied = Vec::new();
-        for event_seq in chain {
-            let message = self
-                .source
-                .stream
-                .direct_get(event_seq)
-                .await
-                .with_context(|| format!("cannot read event {event_seq}"))?;
-            let envelope = decode(
-                &message.payload,
-                self.projection.settings.max_schema_version,
-            )
-            .map_err(|e| anyhow::anyhow!("event {event_seq} still cannot be applied: {e}"))?;
-            let uncounted = &mut self.projection.uncounted;
-            let event_writes: Vec<Write> = writes(event_seq as i64, &envelope, uncounted)
-                .into_iter()
-                .map(parking::unguarded)
-                .collect();
-            sink::write_statements(model, &event_writes, crate::settings::LIVE_COMMAND).await?;
-            parking::unpark(model, event_seq).await?;
-            applied.push(event_seq);
-        }
-        self.projection.blocked = parking::load_blocked(model).await?;
-        self.status
-            .parked
-            .store(parking::list(model).await?.len() as u64, Ordering::Relaxed);
-        tracing::info!(?applied, "parked events applied");
-        Ok(format!("applied {applied:?}"))
     }
 }

@@ -10,7 +10,6 @@ use axum::{
     extract::{RawQuery, State},
     routing::get,
 };
-use flow_domain::Errors;
 use flow_http::{ApiError, Problem, auth::Authenticated};
 use flow_readmodel::{ProjectDoc, ReadModel, field};
 use mongodb::bson::{Document, doc};
@@ -18,10 +17,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
-    AppState, docs,
+    AppState, docs, internal,
     listing::{self, MAX_ROUNDS, ProjectFilter, Query, summary_projection},
     params,
-    routes::internal,
     sort::Sort,
     viewer::Viewer,
     views::{ProjectPage, ProjectSummary},
@@ -292,9 +290,7 @@ pub(crate) async fn recommendations(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Recommendations>, ApiError> {
-    let pairs = params::pairs(query.as_deref())?;
-    let mut errors = Errors::default();
-    params::only_known(&pairs, &["limit"], &mut errors);
+    let (pairs, mut errors) = params::parse(query.as_deref(), &["limit"])?;
     let limit = params::single(&pairs, "limit", &mut errors)
         .and_then(|raw| params::whole_number(raw, params::MAX_RECOMMENDATIONS, &mut errors))
         .unwrap_or(params::DEFAULT_RECOMMENDATIONS);

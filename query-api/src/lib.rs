@@ -13,6 +13,7 @@ pub mod routes;
 pub mod shapes;
 pub mod snapshots;
 pub mod sort;
+pub mod threads;
 pub mod viewer;
 pub mod views;
 
@@ -27,7 +28,7 @@ use axum::{
 use flow_http::auth::Verifier;
 use flow_http::metrics::Metrics;
 use flow_http::{
-    ApiError, ConsistencyToken, ReadinessCheck, finish_untraced, serve, trace_requests,
+    ApiError, ConsistencyToken, ReadinessCheck, Server, finish_untraced, trace_requests,
 };
 use flow_readmodel::ReadModel;
 use flow_runtime::config::{self, AuthConfig, Environment, MongoConfig, NatsConfig, SecretString};
@@ -101,6 +102,11 @@ impl Config {
     }
 }
 
+/// A failed read of the read model: 503, naming only the kind of error.
+pub(crate) fn internal(err: mongodb::error::Error) -> ApiError {
+    ApiError::Unavailable(format!("MongoDB: {}", err.kind))
+}
+
 #[derive(Clone)]
 pub struct AppState {
     model: Arc<std::sync::RwLock<ReadModel>>,
@@ -141,9 +147,7 @@ impl AppState {
 }
 
 pub struct App {
-    listener: TcpListener,
-    router: axum::Router,
-    connections: flow_http::ConnectionLimits,
+    server: Server,
     client: async_nats::Client,
 }
 
@@ -214,26 +218,21 @@ impl App {
                 .layer(middleware::from_fn_with_state(state, read_your_writes)),
         );
         Ok(Self {
-            listener,
-            router,
-            connections: config.http.connections,
+            server: Server::new(listener, router, config.http.connections),
             client,
         })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+        self.server.local_addr()
     }
 
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        tracing::info!(addr = %self.listener.local_addr()?, "query-api listening");
-        let served = serve(self.listener, self.router, self.connections, shutdown).await;
-        if let Err(err) = self.client.drain().await {
-            tracing::warn!(%err, "NATS drain failed");
-        }
+        let served = self.server.serve("query-api", shutdown).await;
+        flow_runtime::nats::drain(&self.client).await;
         tracing::info!("query-api stopped");
         served
     }

@@ -53,6 +53,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use std::collections::HashSet;
 
+use flow_domain::ProjectId;
 use flow_readmodel::{HiddenDoc, ProjectDoc, ReadModel, bson_i64, field};
 use futures::TryStreamExt;
 use mongodb::{
@@ -178,6 +179,16 @@ impl Query {
             command.insert("limit", limit);
         }
         command
+    }
+}
+
+/// One project, as its detail shows it.
+pub fn project_by_id(id: ProjectId) -> Query {
+    Query {
+        filter: doc! {field::ID: id.to_string()},
+        sort: None,
+        projection: Some(summary_projection()),
+        limit: Some(1),
     }
 }
 

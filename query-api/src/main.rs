@@ -1,27 +1,12 @@
 use std::process::ExitCode;
 
-use flow_runtime::startup::shutdown_signal;
-use flow_runtime::telemetry;
+use flow_runtime::startup::{exit_code, shutdown_signal, with_telemetry};
 use query_api::{App, Config};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let result = match telemetry::init("query-api") {
-        Ok(telemetry) => {
-            let result = run().await;
-            telemetry.shutdown().await;
-            result
-        }
-        Err(err) => Err(err),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            tracing::error!(error = format!("{err:#}"), "query-api failed");
-            eprintln!("query-api: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    let served = with_telemetry("query-api", run()).await;
+    exit_code("query-api", served.map(|()| ExitCode::SUCCESS))
 }
 
 async fn run() -> anyhow::Result<()> {

@@ -6,16 +6,16 @@ use axum::{
     extract::{RawQuery, State},
     routing::get,
 };
-use flow_domain::{Errors, ModerationStatus};
+use flow_domain::ModerationStatus;
 use flow_http::{ApiError, Problem, auth::Authenticated};
 use flow_readmodel::{PROJECTS, THREADS, ThreadDoc, field};
 use mongodb::bson::doc;
 
 use crate::{
-    AppState, docs,
+    AppState, docs, internal,
     listing::{Query, summary_projection},
     params,
-    routes::{internal, not_withdrawn, thread_views},
+    threads::{not_withdrawn, thread_views},
     views::{ProjectPage, ProjectSummary, ThreadPage},
 };
 
@@ -127,9 +127,7 @@ pub(crate) async fn my_threads(
     RawQuery(query): RawQuery,
 ) -> Result<Json<ThreadPage>, ApiError> {
     let user = actor.user_id.as_str();
-    let pairs = params::pairs(query.as_deref())?;
-    let mut errors = Errors::default();
-    params::only_known(&pairs, &["limit", "cursor", "status"], &mut errors);
+    let (pairs, mut errors) = params::parse(query.as_deref(), &["limit", "cursor", "status"])?;
     let limit = params::limit(params::single(&pairs, "limit", &mut errors), &mut errors);
     let status = params::single(&pairs, "status", &mut errors).and_then(|raw| {
         let parsed = match raw {

@@ -5,17 +5,13 @@ use axum::{
     extract::{RawQuery, State},
     routing::get,
 };
-use flow_domain::{Errors, ModerationStatus};
+use flow_domain::ModerationStatus;
 use flow_http::{ApiError, Problem};
 use flow_readmodel::{THREADS, ThreadDoc, field};
 use mongodb::bson::doc;
 
 use crate::{
-    AppState, docs,
-    listing::Query,
-    params,
-    routes::{internal, thread_views},
-    viewer::Moderator,
+    AppState, docs, internal, listing::Query, params, threads::thread_views, viewer::Moderator,
     views::ThreadPage,
 };
 
@@ -69,9 +65,7 @@ pub(crate) async fn queue(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ThreadPage>, ApiError> {
-    let pairs = params::pairs(query.as_deref())?;
-    let mut errors = Errors::default();
-    params::only_known(&pairs, &["limit", "cursor", "status"], &mut errors);
+    let (pairs, mut errors) = params::parse(query.as_deref(), &["limit", "cursor", "status"])?;
     let limit = params::limit(params::single(&pairs, "limit", &mut errors), &mut errors);
     let status = match params::single(&pairs, "status", &mut errors) {
         None | Some("pending") => ModerationStatus::Pending,

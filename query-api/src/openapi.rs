@@ -9,32 +9,14 @@
 use std::sync::OnceLock;
 
 use flow_domain::{Direction, Tag, ThreadType};
+use flow_http::openapi::{self, BearerAuth};
 use flow_http::{FieldErrorSchema, Problem};
 use serde_json::json;
-use utoipa::{
-    Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+use utoipa::OpenApi;
+
+use crate::{
+    discovery, docs::ThreadSort, me, moderation, routes, sort::Sort, threads, views::ThreadStatus,
 };
-
-use crate::{discovery, docs::ThreadSort, me, moderation, routes, sort::Sort, views::ThreadStatus};
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some("The bearer token of the command API."))
-                    .build(),
-            ),
-        );
-    }
-}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -45,9 +27,9 @@ impl Modify for BearerAuth {
     paths(
         routes::list_projects,
         routes::get_project,
-        routes::list_threads,
-        routes::get_thread,
-        routes::list_replies,
+        threads::list_threads,
+        threads::get_thread,
+        threads::list_replies,
         routes::list_tags,
         me::my_projects,
         me::my_threads,
@@ -56,10 +38,10 @@ impl Modify for BearerAuth {
         discovery::feed,
         discovery::recommendations,
         moderation::queue,
-        healthz,
+        openapi::healthz,
         readyz,
-        metrics,
-        openapi_json,
+        openapi::metrics,
+        openapi::openapi_json,
     ),
     tags(
         (name = "projects", description = "Projects and their tags"),
@@ -69,11 +51,13 @@ impl Modify for BearerAuth {
         (name = "operations", description = "Health, readiness, metrics, this document"),
     ),
     components(schemas(Sort, ThreadSort, ThreadType, ThreadStatus, Direction, Tag, Problem, FieldErrorSchema)),
-    modifiers(&BearerAuth),
+    modifiers(&BEARER),
     // Optional on most reads: anonymous, or a bearer token.
     security((), ("bearer" = []))
 )]
 pub struct ApiDoc;
+
+const BEARER: BearerAuth = BearerAuth(Some("The bearer token of the command API."));
 
 /// Every answer carries it.
 pub const PROJECTION_POSITION: &str = "Projection-Position";
@@ -129,16 +113,11 @@ fn complete_headers(doc: &mut serde_json::Value) {
 }
 
 pub async fn serve() -> axum::response::Response {
-    flow_http::openapi::serve(document())
+    openapi::serve(document())
 }
 
-// The operational routes are served by `flow_http::ops_router`; these
-// functions only document them.
-
-/// Liveness.
-#[utoipa::path(get, path = "/healthz", tag = "operations", security(()), responses((status = 200, description = "The service is alive.")))]
-#[allow(dead_code)]
-fn healthz() {}
+// `/readyz` is served by `flow_http::ops_router`; this function only
+// documents it (the other operational routes: `flow_http::openapi`).
 
 /// Readiness.
 #[utoipa::path(
@@ -153,26 +132,6 @@ fn healthz() {}
 )]
 #[allow(dead_code)]
 fn readyz() {}
-
-/// Prometheus metrics.
-#[utoipa::path(get, path = "/metrics", tag = "operations", security(()), responses((status = 200, description = "Prometheus metrics (OpenMetrics text).", content_type = "application/openmetrics-text")))]
-#[allow(dead_code)]
-fn metrics() {}
-
-/// This OpenAPI document.
-#[utoipa::path(
-    get,
-    path = "/openapi.json",
-    tag = "operations",
-    security(()),
-    responses(
-        (status = 200, description = "This document.", content_type = "application/json"),
-        (status = 429, description = "Too many requests from this address: rate limited.", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
-        (status = 503, description = "The request took too long, or too many requests are in flight.", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
-    )
-)]
-#[allow(dead_code)]
-fn openapi_json() {}
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,18 @@ pub fn pairs(query: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
         .map_err(|e| ApiError::BadRequest(format!("the query string is malformed: {e}")))
 }
 
+/// A listing's parameters as a start: the pairs, and the errors found so
+/// far, beginning with every name not in `known`.
+pub fn parse(
+    query: Option<&str>,
+    known: &[&str],
+) -> Result<(Vec<(String, String)>, Errors), ApiError> {
+    let pairs = pairs(query)?;
+    let mut errors = Errors::default();
+    only_known(&pairs, known, &mut errors);
+    Ok((pairs, errors))
+}
+
 /// `limit` of a page: [`DEFAULT_LIMIT`] when absent (or bad, then reported).
 /// `limit` of `GET /recommendations`.
 pub const DEFAULT_RECOMMENDATIONS: i64 = 12;
@@ -155,9 +167,7 @@ pub fn keyset_paging(
     query: Option<&str>,
     listing: &str,
 ) -> Result<(i64, Option<KeyCursor>), ApiError> {
-    let pairs = pairs(query)?;
-    let mut errors = Errors::default();
-    only_known(&pairs, &["limit", "cursor"], &mut errors);
+    let (pairs, mut errors) = parse(query, &["limit", "cursor"])?;
     let limit = limit(single(&pairs, "limit", &mut errors), &mut errors);
     let cursor = key_cursor(single(&pairs, "cursor", &mut errors), listing, &mut errors);
     errors.into_result()?;

@@ -36,16 +36,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let authentication = match parts.extensions.get::<Authentication>() {
-            Some(found) => found.clone(),
-            None => Authentication::of(&parts.headers, &Arc::<Verifier>::from_ref(state)).await,
-        };
-        match authentication {
+        match Authentication::of_request(parts, state).await {
             Authentication::Anonymous => Ok(Self(None)),
-            Authentication::User(actor) => {
-                tracing::Span::current().record("user", actor.user_id.as_str());
-                Ok(Self(Some(actor)))
-            }
+            Authentication::User(actor) => Ok(Self(Some(actor))),
             Authentication::Refused(why) => Err(ApiError::Unauthorized(why)),
         }
     }

@@ -14,14 +14,9 @@
 
 use std::sync::OnceLock;
 
-use axum::{
-    http::{HeaderValue, header},
-    response::{IntoResponse, Response},
-};
-use utoipa::{
-    Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
-};
+use axum::response::Response;
+use flow_http::openapi::{self, BearerAuth};
+use utoipa::OpenApi;
 
 use flow_domain::project::{ChangeProjectRequest, ChangeTagsRequest};
 use flow_http::FieldErrorSchema;
@@ -45,13 +40,13 @@ use super::{me, projects, schema::*, threads};
         me::follow_tags,
         threads::vote,
         threads::moderate,
-        healthz,
+        openapi::healthz,
         readyz,
-        metrics,
-        openapi_json,
+        openapi::metrics,
+        openapi::openapi_json,
     ),
     components(schemas(Problem, FieldErrorSchema, ProjectName, Tagline, Tag, Message, ConsistencyToken, ChangeTagsRequest, ChangeProjectRequest)),
-    modifiers(&BearerAuth),
+    modifiers(&BEARER),
     security(("bearer" = [])),
     tags(
         (name = "projects", description = "Proposals and tags"),
@@ -62,22 +57,7 @@ use super::{me, projects, schema::*, threads};
 )]
 pub struct ApiDoc;
 
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
+const BEARER: BearerAuth = BearerAuth(None);
 
 /// Whether every answer with `status` carries `header`: marked `required`
 /// in the document (utoipa has no attribute for it). A 409 has `Retry-After`
@@ -135,23 +115,11 @@ fn complete(doc: &mut serde_json::Value) {
 }
 
 pub async fn serve() -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        document(),
-    )
-        .into_response()
+    openapi::serve(document())
 }
 
-// The operational routes are served by `flow_http::ops_router`; these
-// functions only document them.
-
-/// Liveness.
-#[utoipa::path(get, path = "/healthz", tag = "operations", security(()), responses((status = 200, description = "The service is alive.")))]
-#[allow(dead_code)]
-fn healthz() {}
+// `/readyz` is served by `flow_http::ops_router`; this function only
+// documents it (the other operational routes: `flow_http::openapi`).
 
 /// Readiness.
 #[utoipa::path(
@@ -166,26 +134,6 @@ fn healthz() {}
 )]
 #[allow(dead_code)]
 fn readyz() {}
-
-/// Prometheus metrics.
-#[utoipa::path(get, path = "/metrics", tag = "operations", security(()), responses((status = 200, description = "Prometheus metrics (OpenMetrics text).", content_type = "application/openmetrics-text")))]
-#[allow(dead_code)]
-fn metrics() {}
-
-/// This OpenAPI document.
-#[utoipa::path(
-    get,
-    path = "/openapi.json",
-    tag = "operations",
-    security(()),
-    responses(
-        (status = 200, description = "This document.", content_type = "application/json"),
-        (status = 429, description = "Too many requests from this address: rate limited.", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
-        (status = 503, description = "The request took too long, or too many requests are in flight.", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
-    )
-)]
-#[allow(dead_code)]
-fn openapi_json() {}
 
 #[cfg(test)]
 mod tests {

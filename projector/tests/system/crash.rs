@@ -1,7 +1,7 @@
 //! The projector killed (SIGKILL) halfway through and restarted loses and
 //! doubles nothing.
 
-use std::{process::Stdio, time::Duration};
+use std::time::Duration;
 
 use flow_testkit::eventually;
 use futures::{StreamExt, stream};
@@ -12,19 +12,8 @@ use crate::harness::System;
 const PROPOSALS: usize = 1_000;
 
 fn projector_process(system: &System) -> tokio::process::Child {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_projector"));
-    command
-        .envs(system.env.env_vars())
-        .env("FLOW_PROJECTOR_ADDR", "127.0.0.1:0")
-        // A restart waits out the killed instance's lease: a short one.
-        .env("FLOW_PROJECTOR_LEASE_MS", "1000")
-        .env("FLOW_PROJECTOR_BATCH", "25")
-        .env("FLOW_PROJECTOR_FOLD", "200")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    command.spawn().expect("the projector starts")
+    // A restart waits out the killed instance's lease: a short one.
+    system.projector_process("127.0.0.1:0", 1_000, 25, 200)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,8 +3,6 @@
 //! writer.
 
 use std::{
-    collections::HashMap,
-    process::Stdio,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -12,8 +10,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use flow_domain::events::Event;
-use flow_readmodel::ThreadDoc;
 use flow_testkit::{eventually, free_port};
 use futures::{StreamExt, stream};
 use mongodb::bson::doc;
@@ -21,8 +17,9 @@ use projector::{
     control::Request,
     fence::{self, EPOCH, Fence},
     settings::{BULK_COMMAND, Settings},
-    sink::{self, Guard, Projection, WriteFailure},
+    sink::{self, Projection},
     status::StatusReply,
+    store::{Guard, WriteFailure},
 };
 use reqwest::StatusCode;
 use serde_json::json;
@@ -43,20 +40,10 @@ struct Instance {
 
 impl Instance {
     fn start(system: &System, port: u16) -> Self {
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_projector"));
-        command
-            .envs(system.env.env_vars())
-            .env("FLOW_PROJECTOR_ADDR", format!("127.0.0.1:{port}"))
-            .env("FLOW_PROJECTOR_BATCH", "50")
-            .env("FLOW_PROJECTOR_FOLD", "300")
-            .env("FLOW_PROJECTOR_LEASE_MS", LEASE_MS.to_string())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true);
+        let addr = format!("127.0.0.1:{port}");
         Self {
             port,
-            child: command.spawn().expect("the projector starts"),
+            child: system.projector_process(&addr, LEASE_MS, 50, 300),
         }
     }
 
@@ -136,51 +123,6 @@ async fn the_active(instances: &[Instance]) -> usize {
         }
     }
     found.unwrap_or_default()
-}
-
-/// Vote counts per thread as the stream says.
-async fn counts_from_stream(system: &System) -> HashMap<String, (i64, i64)> {
-    let mut counts = HashMap::new();
-    for (_, envelope) in system.events().await {
-        if let Event::VoteCast {
-            thread_id,
-            direction,
-            previous,
-            ..
-        } = envelope.event
-        {
-            let (up, down) = projector::projection::vote_delta(direction, previous);
-            let entry = counts.entry(thread_id.to_string()).or_insert((0, 0));
-            entry.0 += up;
-            entry.1 += down;
-        }
-    }
-    counts
-}
-
-/// Every thread of the project counts exactly the votes the stream holds.
-async fn assert_counts_match_stream(system: &System, project_id: &str, threads: usize) {
-    let model = system.read_model().await;
-    let expected = counts_from_stream(system).await;
-    let mut docs = model
-        .threads
-        .find(doc! {"project_id": project_id})
-        .await
-        .expect("finds");
-    let mut seen = 0;
-    while let Some(thread) = docs.next().await {
-        let thread: ThreadDoc = thread.expect("decodes");
-        let (up, down) = expected.get(&thread.thread_id).copied().unwrap_or((0, 0));
-        assert_eq!(
-            (thread.up_vote, thread.down_vote),
-            (up, down),
-            "thread {}",
-            thread.thread_id
-        );
-        seen += 1;
-    }
-    // The project's own problem, solution and discussion threads too.
-    assert_eq!(seen, threads + 3);
 }
 
 async fn project_with_threads(system: &System, n: usize) -> (String, Vec<String>) {
@@ -283,7 +225,9 @@ async fn the_active_projector_killed_three_times_a_standby_takes_over_and_nothin
 
     let verified = system.control(Request::Verify).await;
     assert_eq!(verified.result.as_deref(), Some("equal"), "{verified:?}");
-    assert_counts_match_stream(&system, &project_id, threads.len()).await;
+    system
+        .assert_vote_counts_match_stream(&project_id, threads.len())
+        .await;
     let active = the_active(&instances).await;
     let status = instances[active].status().await.expect("status");
     assert!(status.failovers >= 1);
@@ -369,7 +313,9 @@ async fn the_active_projector_paused_past_its_lease_is_replaced_and_writes_nothi
     );
     let verified = system.control(Request::Verify).await;
     assert_eq!(verified.result.as_deref(), Some("equal"), "{verified:?}");
-    assert_counts_match_stream(&system, &project_id, threads.len()).await;
+    system
+        .assert_vote_counts_match_stream(&project_id, threads.len())
+        .await;
     for mut instance in instances {
         instance.kill().await;
     }

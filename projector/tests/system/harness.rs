@@ -583,6 +583,76 @@ impl System {
         stream.get_info().await.expect("info").state.last_sequence
     }
 
+    /// A projector process against this system, listening on `addr`, with
+    /// a lease of `lease_ms` (a restart waits out a killed instance's) and
+    /// batches of `batch` events folded up to `fold`; killed when dropped.
+    pub fn projector_process(
+        &self,
+        addr: &str,
+        lease_ms: u64,
+        batch: u32,
+        fold: u32,
+    ) -> tokio::process::Child {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_projector"));
+        command
+            .envs(self.env.env_vars())
+            .env("FLOW_PROJECTOR_ADDR", addr)
+            .env("FLOW_PROJECTOR_LEASE_MS", lease_ms.to_string())
+            .env("FLOW_PROJECTOR_BATCH", batch.to_string())
+            .env("FLOW_PROJECTOR_FOLD", fold.to_string())
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        command.spawn().expect("the projector starts")
+    }
+
+    /// Every thread of the project counts exactly the votes the stream
+    /// holds; it has `threads` threads besides its own problem, solution and
+    /// discussion threads.
+    pub async fn assert_vote_counts_match_stream(&self, project_id: &str, threads: usize) {
+        let model = self.read_model().await;
+        let expected = self.vote_counts_from_stream().await;
+        let mut docs = model
+            .threads
+            .find(mongodb::bson::doc! {"project_id": project_id})
+            .await
+            .expect("finds");
+        let mut seen = 0;
+        while let Some(thread) = futures::StreamExt::next(&mut docs).await {
+            let thread: flow_readmodel::ThreadDoc = thread.expect("decodes");
+            let (up, down) = expected.get(&thread.thread_id).copied().unwrap_or((0, 0));
+            assert_eq!(
+                (thread.up_vote, thread.down_vote),
+                (up, down),
+                "thread {}",
+                thread.thread_id
+            );
+            seen += 1;
+        }
+        assert_eq!(seen, threads + 3);
+    }
+
+    /// Vote counts per thread as the stream says.
+    async fn vote_counts_from_stream(&self) -> std::collections::HashMap<String, (i64, i64)> {
+        let mut counts = std::collections::HashMap::new();
+        for (_, envelope) in self.events().await {
+            if let flow_domain::events::Event::VoteCast {
+                thread_id,
+                direction,
+                previous,
+                ..
+            } = envelope.event
+            {
+                let (up, down) = projector::projection::vote_delta(direction, previous);
+                let entry = counts.entry(thread_id.to_string()).or_insert((0, 0));
+                entry.0 += up;
+                entry.1 += down;
+            }
+        }
+        counts
+    }
+
     /// Every event in the stream, in order, with its sequence.
     pub async fn events(&self) -> Vec<(u64, Envelope)> {
         let (_, js) = self.jetstream().await;

@@ -1,7 +1,6 @@
 //! Replay you can trust: crashes, poison events, outages and rebuilds.
 
 use std::{
-    process::Stdio,
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -9,8 +8,6 @@ use std::{
     time::Duration,
 };
 
-use flow_domain::events::Event;
-use flow_readmodel::ThreadDoc;
 use flow_testkit::{MongoProcess, TestEnv, eventually, free_port};
 use futures::{StreamExt, stream};
 use mongodb::bson::doc;
@@ -21,41 +18,10 @@ use serde_json::json;
 use crate::harness::{System, metric};
 
 fn projector_process(system: &System) -> tokio::process::Child {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_projector"));
-    command
-        .envs(system.env.env_vars())
-        .env("FLOW_PROJECTOR_ADDR", "127.0.0.1:0")
-        // A restart waits out the killed instance's lease: a short one.
-        .env("FLOW_PROJECTOR_LEASE_MS", "1000")
-        .env("FLOW_PROJECTOR_BATCH", "50")
-        // Folds of a few batches: killed while folding, and coalescing again
-        // soon after each restart.
-        .env("FLOW_PROJECTOR_FOLD", "300")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    command.spawn().expect("the projector starts")
-}
-
-/// Vote counts per thread as the stream says.
-async fn counts_from_stream(system: &System) -> std::collections::HashMap<String, (i64, i64)> {
-    let mut counts = std::collections::HashMap::new();
-    for (_, envelope) in system.events().await {
-        if let Event::VoteCast {
-            thread_id,
-            direction,
-            previous,
-            ..
-        } = envelope.event
-        {
-            let (up, down) = projector::projection::vote_delta(direction, previous);
-            let entry = counts.entry(thread_id.to_string()).or_insert((0, 0));
-            entry.0 += up;
-            entry.1 += down;
-        }
-    }
-    counts
+    // A restart waits out the killed instance's lease: a short one. Folds of
+    // a few batches: killed while folding, and coalescing again soon after
+    // each restart.
+    system.projector_process("127.0.0.1:0", 1_000, 50, 300)
 }
 
 async fn thread_ids(system: &System, project_id: &str, n: usize) -> Vec<String> {
@@ -130,26 +96,9 @@ async fn killed_three_times_during_a_workload_the_read_model_still_verifies() {
     let verified = system.control(Request::Verify).await;
     assert_eq!(verified.result.as_deref(), Some("equal"), "{verified:?}");
 
-    let model = system.read_model().await;
-    let expected = counts_from_stream(&system).await;
-    let mut docs = model
-        .threads
-        .find(doc! {"project_id": &projects[0]})
-        .await
-        .expect("finds");
-    let mut seen = 0;
-    while let Some(thread) = docs.next().await {
-        let thread: ThreadDoc = thread.expect("decodes");
-        let (up, down) = expected.get(&thread.thread_id).copied().unwrap_or((0, 0));
-        assert_eq!(
-            (thread.up_vote, thread.down_vote),
-            (up, down),
-            "thread {}",
-            thread.thread_id
-        );
-        seen += 1;
-    }
-    assert_eq!(seen, 25 + 3);
+    system
+        .assert_vote_counts_match_stream(&projects[0], 25)
+        .await;
     projector.start_kill().expect("stops");
     system.stop().await;
 }

@@ -18,5 +18,5 @@ pub use errors::{ApiError, FieldErrorSchema, MAX_BODY_BYTES, Problem, problem};
 pub use extract::{JsonBody, JsonWithBytes, parse_json};
 pub use ops::{ReadinessCheck, finish_router, finish_untraced, ops_router, trace_requests};
 pub use serve::{
-    ConnectionLimits, DRAIN_TIMEOUT, MAX_CONNECTIONS_LIMIT, RESERVED_DESCRIPTORS, serve,
+    ConnectionLimits, DRAIN_TIMEOUT, MAX_CONNECTIONS_LIMIT, RESERVED_DESCRIPTORS, Server, serve,
 };

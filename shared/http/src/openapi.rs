@@ -1,16 +1,18 @@
 //! What every API's OpenAPI document is built with: the problem answers,
-//! `Retry-After`, the fix-up of utoipa's links, and serving the document.
+//! `Retry-After`, the bearer scheme, the operational routes both serve, the
+//! fix-up of utoipa's links, and serving the document.
 
 use axum::{
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
 use utoipa::{
-    ToSchema,
+    Modify, ToSchema,
     openapi::{
         ContentBuilder, Ref, ResponseBuilder,
         header::{Header, HeaderBuilder},
         schema::{ObjectBuilder, Type},
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     },
 };
 
@@ -41,6 +43,52 @@ pub fn retry_after(when: &str) -> Header {
         ))
         .build()
 }
+
+/// The `bearer` security scheme (a JWT), with a description where the API
+/// says whose token it takes.
+pub struct BearerAuth(pub Option<&'static str>);
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(self.0)
+                    .build(),
+            ),
+        );
+    }
+}
+
+// The operational routes are served by `crate::ops_router` (and `serve`
+// below); these functions only document them. `/readyz` is documented by
+// each API: what it checks differs.
+
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()), responses((status = 200, description = "The service is alive.")))]
+pub fn healthz() {}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()), responses((status = 200, description = "Prometheus metrics (OpenMetrics text).", content_type = "application/openmetrics-text")))]
+pub fn metrics() {}
+
+/// This OpenAPI document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operations",
+    security(()),
+    responses(
+        (status = 200, description = "This document.", content_type = "application/json"),
+        (status = 429, description = "Too many requests from this address: rate limited.", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+        (status = 503, description = "The request took too long, or too many requests are in flight.", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+    )
+)]
+pub fn openapi_json() {}
 
 /// utoipa 5.5 writes a link's `operationId` as `operation_id` (and so on):
 /// renames them in a response of the document.

@@ -221,6 +221,30 @@ pub struct PositionDoc {
 mod tests {
     use super::*;
 
+    /// A thread document with the given status and type.
+    fn thread(status: ModerationStatus, thread_type: ThreadType) -> ThreadDoc {
+        ThreadDoc {
+            thread_id: "t".into(),
+            project_id: "p".into(),
+            parent_thread_id: None,
+            thread_type,
+            message: "m".into(),
+            up_vote: 0,
+            down_vote: 0,
+            score: 0,
+            reply_count: 0,
+            status,
+            moderation_reason: None,
+            status_seq: 1,
+            author: "u".into(),
+            author_name: None,
+            created_at: "c".into(),
+            edited_at: None,
+            created_seq: 1,
+            seq: 1,
+        }
+    }
+
     fn keys<T: Serialize>(document: &T) -> Vec<String> {
         mongodb::bson::to_document(document)
             .expect("BSON")
@@ -249,26 +273,7 @@ mod tests {
             last_activity_at: None,
             seq: 1,
         };
-        let thread = ThreadDoc {
-            thread_id: "t".into(),
-            project_id: "p".into(),
-            parent_thread_id: None,
-            thread_type: ThreadType::Problem,
-            message: "m".into(),
-            up_vote: 0,
-            down_vote: 0,
-            score: 0,
-            reply_count: 0,
-            status: ModerationStatus::Pending,
-            moderation_reason: None,
-            status_seq: 1,
-            author: "u".into(),
-            author_name: None,
-            created_at: "c".into(),
-            edited_at: None,
-            created_seq: 1,
-            seq: 1,
-        };
+        let thread = thread(ModerationStatus::Pending, ThreadType::Problem);
         let tag = TagDoc {
             id: "x".into(),
             tag: "x".into(),
@@ -343,27 +348,7 @@ mod tests {
     #[test]
     fn status_and_type_are_stored_as_before() {
         let stored = |status: ModerationStatus, kind: ThreadType| {
-            let d = mongodb::bson::to_document(&ThreadDoc {
-                thread_id: "t".into(),
-                project_id: "p".into(),
-                parent_thread_id: None,
-                thread_type: kind,
-                message: "m".into(),
-                up_vote: 0,
-                down_vote: 0,
-                score: 0,
-                reply_count: 0,
-                status,
-                moderation_reason: None,
-                status_seq: 1,
-                author: "u".into(),
-                author_name: None,
-                created_at: "c".into(),
-                edited_at: None,
-                created_seq: 1,
-                seq: 1,
-            })
-            .expect("BSON");
+            let d = mongodb::bson::to_document(&thread(status, kind)).expect("BSON");
             (
                 d.get_str(field::STATUS).expect("status").to_owned(),
                 d.get_str(field::THREAD_TYPE).expect("type").to_owned(),

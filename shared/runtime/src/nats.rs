@@ -102,6 +102,14 @@ pub async fn ensure_stream(
         .with_context(|| format!("cannot open stream {}", config.stream))
 }
 
+/// Drains a stopping service's connection: what it buffered is sent and its
+/// subscriptions end. A failure is only logged: the service stops anyway.
+pub async fn drain(client: &async_nats::Client) {
+    if let Err(err) = client.drain().await {
+        tracing::warn!(%err, "NATS drain failed");
+    }
+}
+
 /// The projector's announcement of how far it has applied the stream,
 /// published on [`flow_domain::events::Subjects::position`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

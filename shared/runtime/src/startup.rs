@@ -1,6 +1,8 @@
-//! Waiting for dependencies at start-up: exponential backoff, bounded in time.
+//! A service's start and stop: waiting for dependencies (exponential backoff,
+//! bounded in time), the shutdown signals, and what every `main` does around
+//! serving (telemetry, the exit code).
 
-use std::{future::Future, time::Duration};
+use std::{future::Future, process::ExitCode, time::Duration};
 
 use anyhow::anyhow;
 use tokio::time::Instant;
@@ -70,6 +72,27 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutdown requested");
+}
+
+/// Runs `run` with logging and traces for `service` (see
+/// [`crate::telemetry::init`]); the spans still held are exported after it.
+pub async fn with_telemetry<T>(
+    service: &'static str,
+    run: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    let telemetry = crate::telemetry::init(service)?;
+    let result = run.await;
+    telemetry.shutdown().await;
+    result
+}
+
+/// The process's exit code: a failure is logged and printed first.
+pub fn exit_code(service: &str, result: anyhow::Result<ExitCode>) -> ExitCode {
+    result.unwrap_or_else(|err| {
+        tracing::error!(error = format!("{err:#}"), "{service} failed");
+        eprintln!("{service}: {err:#}");
+        ExitCode::FAILURE
+    })
 }
 
 #[cfg(test)]

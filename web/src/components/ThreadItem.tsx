@@ -264,6 +264,34 @@ function EditForm(props: { initial: string; busy: boolean; error: ApiError | nul
 }
 
 export function ReplyForm({ projectId, parentId, onDone }: { projectId: string; parentId: string; onDone: () => void }) {
+  return (
+    <MessageForm
+      className="inline-form"
+      label="Your reply"
+      rows={2}
+      submitLabel="Post reply"
+      send={(message) => api.startThread(projectId, { thread_type: "COMMENT", message, parent_thread_id: parentId })}
+      onDone={onDone}
+    />
+  );
+}
+
+/** One message to post (a new thread or a reply): sent with `send`, then the form empties and `onDone` runs. */
+export function MessageForm({
+  className,
+  label,
+  rows,
+  submitLabel,
+  send,
+  onDone,
+}: {
+  className: string;
+  label: string;
+  rows: number;
+  submitLabel: string;
+  send: (message: string) => Promise<unknown>;
+  onDone: () => void;
+}) {
   const [message, setMessage] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
@@ -272,7 +300,7 @@ export function ReplyForm({ projectId, parentId, onDone }: { projectId: string; 
     setBusy(true);
     setError(null);
     try {
-      await api.startThread(projectId, { thread_type: "COMMENT", message, parent_thread_id: parentId });
+      await send(message);
       setMessage("");
       onDone();
     } catch (err) {
@@ -283,14 +311,14 @@ export function ReplyForm({ projectId, parentId, onDone }: { projectId: string; 
   };
   const fieldError = error?.fieldErrors.message;
   return (
-    <form className="inline-form" onSubmit={submit}>
-      <Field label="Your reply" error={fieldError}>
-        {(a) => <textarea {...a} rows={2} value={message} onChange={(e) => setMessage(e.target.value)} />}
+    <form className={className} onSubmit={submit}>
+      <Field label={label} error={fieldError}>
+        {(a) => <textarea {...a} rows={rows} value={message} onChange={(e) => setMessage(e.target.value)} />}
       </Field>
       {error && !fieldError && <ErrorNote error={error} />}
       <div className="form-actions">
         <button type="submit" className="button" disabled={busy}>
-          Post reply
+          {submitLabel}
         </button>
       </div>
     </form>

@@ -2,8 +2,8 @@
 // what its reader may do (start a thread, hide it; its proposer: change it).
 import { useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { api, ApiError, type ProjectDetail, type ThreadType } from "../api/client";
-import { ThreadItem } from "../components/ThreadItem";
-import { ErrorNote, Field, LoadMore, Loading, TagLink, When, describe } from "../components/ui";
+import { MessageForm, ThreadItem } from "../components/ThreadItem";
+import { ErrorNote, Field, LoadMore, Loading, TagLink, When } from "../components/ui";
 import { useLoad, usePaged, useSession } from "../hooks";
 import type { Route } from "../router";
 
@@ -292,35 +292,14 @@ function Threads({ project, initialType, onChanged }: { project: ProjectDetail; 
 const NOUN: Record<ThreadType, string> = { PROBLEM: "problem", SOLUTION: "solution", COMMENT: "comment" };
 
 function NewThread({ projectId, type, onDone }: { projectId: string; type: ThreadType; label: string; onDone: () => void }) {
-  const [message, setMessage] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api.startThread(projectId, { thread_type: type, message });
-      setMessage("");
-      onDone();
-    } catch (err) {
-      setError(err as ApiError);
-    } finally {
-      setBusy(false);
-    }
-  };
-  const fieldError = error?.fieldErrors.message;
   return (
-    <form className="inline-form new-thread" onSubmit={submit}>
-      <Field label={`Add a ${NOUN[type]}`} error={fieldError}>
-        {(a) => <textarea {...a} rows={3} value={message} onChange={(e) => setMessage(e.target.value)} />}
-      </Field>
-      {error && !fieldError && <ErrorNote>{describe(error)}</ErrorNote>}
-      <div className="form-actions">
-        <button type="submit" className="button" disabled={busy}>
-          Post {NOUN[type]}
-        </button>
-      </div>
-    </form>
+    <MessageForm
+      className="inline-form new-thread"
+      label={`Add a ${NOUN[type]}`}
+      rows={3}
+      submitLabel={`Post ${NOUN[type]}`}
+      send={(message) => api.startThread(projectId, { thread_type: type, message })}
+      onDone={onDone}
+    />
   );
 }

@@ -219,6 +219,23 @@ impl Authentication {
         }
     }
 
+    /// The request's authentication: as [`authenticate`] found it, or read
+    /// now where that layer did not run. A user is recorded on the request's
+    /// span.
+    pub async fn of_request<S>(parts: &Parts, state: &S) -> Self
+    where
+        Arc<Verifier>: FromRef<S>,
+    {
+        let authentication = match parts.extensions.get::<Authentication>() {
+            Some(found) => found.clone(),
+            None => Self::of(&parts.headers, &Arc::<Verifier>::from_ref(state)).await,
+        };
+        if let Self::User(actor) = &authentication {
+            tracing::Span::current().record("user", actor.user_id.as_str());
+        }
+        authentication
+    }
+
     /// The user, if the request carries a valid token.
     pub fn user(&self) -> Option<&Actor> {
         match self {
@@ -260,15 +277,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let authentication = match parts.extensions.get::<Authentication>() {
-            Some(found) => found.clone(),
-            None => Authentication::of(&parts.headers, &Arc::<Verifier>::from_ref(state)).await,
-        };
-        match authentication {
-            Authentication::User(actor) => {
-                tracing::Span::current().record("user", actor.user_id.as_str());
-                Ok(Self(actor))
-            }
+        match Authentication::of_request(parts, state).await {
+            Authentication::User(actor) => Ok(Self(actor)),
             Authentication::Anonymous => Err(ApiError::Unauthorized(
                 "an Authorization: Bearer token is required",
             )),
