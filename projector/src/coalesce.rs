@@ -71,12 +71,6 @@ fn replace(into: &mut Document, from: &Document) {
     }
 }
 
-/// A guarded upsert that only sets fields: the last one of a document says
-/// all of it.
-fn absolute(write: &Write) -> bool {
-    write.is_guarded_upsert() && write.update.keys().eq(["$set"])
-}
-
 type Combine = fn(&mut Document, &Document);
 
 /// Folds `write` into `merged` (guarded updates of one document, without
@@ -158,7 +152,7 @@ impl Coalescer {
                 merge(&mut self.out[i], &write);
                 return;
             }
-            if absolute(&self.out[i]) && absolute(&write) {
+            if self.out[i].is_absolute() && write.is_absolute() {
                 self.out[i] = write;
                 return;
             }

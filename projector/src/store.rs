@@ -101,6 +101,7 @@ pub(crate) async fn write_documents(
     // commands go out at once, each collection's in order.
     let per_collection = by_collection.into_iter().map(|(base, writes)| async move {
         let collection = model.collection(base);
+        let writes = last_of_each(writes);
         for chunk in writes.chunks(per_command.max(1)) {
             write_chunk(model, &collection, chunk).await?;
         }
@@ -111,6 +112,26 @@ pub(crate) async fn write_documents(
         fence::claim(model, guard.fence.valid_epoch()?).await?;
     }
     rescore_projects(model, &rescore).await
+}
+
+/// A collection's statements, with only the last of each document where all
+/// of them are [`Write::is_absolute`]: the earlier ones change nothing the
+/// last does not (a batch not merged, as after a restart, holds every vote of
+/// a user on a thread), and documents written once each go in unordered
+/// commands.
+fn last_of_each(writes: Vec<&Write>) -> Vec<&Write> {
+    if !writes.iter().all(|w| w.is_absolute()) {
+        return writes;
+    }
+    let id = |w: &Write| w.filter.get(field::ID).map(Bson::to_string);
+    let last: HashMap<Option<String>, usize> =
+        writes.iter().enumerate().map(|(i, w)| (id(w), i)).collect();
+    writes
+        .into_iter()
+        .enumerate()
+        .filter(|(i, w)| last.get(&id(w)) == Some(i))
+        .map(|(_, w)| w)
+        .collect()
 }
 
 /// One `update` command of `chunk`'s statements, in order. A guarded upsert
@@ -269,4 +290,43 @@ pub(crate) async fn write_position(model: &ReadModel, position: u64) -> Result<(
         .await
         .map(|_| ())
         .map_err(|e| classify(e, "cannot record the position"))
+}
+
+#[cfg(test)]
+mod tests {
+    use mongodb::bson::doc;
+
+    use super::*;
+
+    fn vote(id: &str, seq: i64) -> Write {
+        Write {
+            collection: "votes",
+            filter: doc! {"_id": id, "seq": {"$lt": seq}},
+            update: doc! {"$set": {"direction": "up", "seq": seq}},
+            upsert: true,
+        }
+    }
+
+    #[test]
+    fn of_absolute_upserts_only_the_last_of_each_document_is_sent() {
+        let writes = [vote("a", 1), vote("b", 2), vote("a", 3), vote("c", 4)];
+        let sent: Vec<i64> = last_of_each(writes.iter().collect())
+            .iter()
+            .map(|w| {
+                w.update
+                    .get_document("$set")
+                    .and_then(|s| s.get_i64("seq"))
+                    .expect("seq")
+            })
+            .collect();
+        assert_eq!(sent, [2, 3, 4]);
+        // Anything else in the collection: every statement, in order.
+        let counter = Write {
+            update: doc! {"$inc": {"n": 1_i64}, "$set": {"seq": 5_i64}},
+            upsert: false,
+            ..vote("a", 5)
+        };
+        let mixed = [vote("a", 1), counter, vote("a", 6)];
+        assert_eq!(last_of_each(mixed.iter().collect()).len(), 3);
+    }
 }

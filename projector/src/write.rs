@@ -65,6 +65,12 @@ impl Write {
         self.upsert && self.filter.contains_key(field::SEQ)
     }
 
+    /// A guarded upsert that only sets fields: the last one of a document
+    /// says all of it, whatever the document holds.
+    pub fn is_absolute(&self) -> bool {
+        self.is_guarded_upsert() && self.update.keys().eq(["$set"])
+    }
+
     /// Creates the document unless it exists.
     pub(crate) fn create(collection: &'static str, id: String, fields: Document) -> Self {
         Self {
