@@ -130,18 +130,7 @@ async fn project_with_threads(system: &System, n: usize) -> (String, Vec<String>
         .as_str()
         .expect("id")
         .to_owned();
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let reply = system
-            .post(
-                &format!("/projects/{project_id}/threads"),
-                "author",
-                json!({"thread_type": "COMMENT", "message": format!("thread {i}")}),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED);
-        ids.push(reply.body["thread_id"].as_str().expect("id").to_owned());
-    }
+    let ids = system.comment_threads(&project_id, n).await;
     (project_id, ids)
 }
 

@@ -536,6 +536,23 @@ impl System {
             .await
     }
 
+    /// `n` top-level COMMENT threads by "author" on `project_id`, in order; their ids.
+    pub async fn comment_threads(&self, project_id: &str, n: usize) -> Vec<String> {
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let reply = self
+                .post(
+                    &format!("/projects/{project_id}/threads"),
+                    "author",
+                    serde_json::json!({"thread_type": "COMMENT", "message": format!("thread {i}")}),
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+            ids.push(reply.body["thread_id"].as_str().expect("id").to_owned());
+        }
+        ids
+    }
+
     pub async fn propose(&self, user: &str, name: &str) -> Reply {
         let reply = self
             .post(

@@ -24,22 +24,6 @@ fn projector_process(system: &System) -> tokio::process::Child {
     system.projector_process("127.0.0.1:0", 1_000, 50, 300)
 }
 
-async fn thread_ids(system: &System, project_id: &str, n: usize) -> Vec<String> {
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let reply = system
-            .post(
-                &format!("/projects/{project_id}/threads"),
-                "author",
-                json!({"thread_type": "COMMENT", "message": format!("thread {i}")}),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED);
-        ids.push(reply.body["thread_id"].as_str().expect("id").to_owned());
-    }
-    ids
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn killed_three_times_during_a_workload_the_read_model_still_verifies() {
     let system = System::without_projector().await;
@@ -52,7 +36,7 @@ async fn killed_three_times_during_a_workload_the_read_model_still_verifies() {
                 .to_owned(),
         );
     }
-    let threads = thread_ids(&system, &projects[0], 25).await;
+    let threads = system.comment_threads(&projects[0], 25).await;
     let done = Arc::new(AtomicBool::new(false));
     let workload = {
         let threads = threads.clone();
