@@ -56,6 +56,13 @@ impl<K: Eq + Hash, V: Clone> Bounded<K, V> {
         }
     }
 
+    pub fn clear(&self) {
+        if let Ok(mut g) = self.generations.lock() {
+            g.young.clear();
+            g.old.clear();
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.generations
             .lock()

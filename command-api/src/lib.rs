@@ -6,6 +6,7 @@ pub mod idempotency;
 pub mod moderator;
 pub mod routes;
 pub mod store;
+pub mod threads_now;
 pub mod write;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
@@ -75,6 +76,8 @@ pub struct AppState {
     pub verifier: Arc<Verifier>,
     /// Where each known thread belongs (its project and author): immutable.
     pub thread_origins: Arc<cache::Bounded<ThreadId, flow_domain::thread::Thread>>,
+    /// Each known thread as it stands now, forgotten on every change heard.
+    pub threads_now: Arc<threads_now::ThreadsNow>,
     /// Each known vote's direction and stream sequence, checked on append;
     /// keyed by [`cache::key_of`] its subject.
     pub votes: Arc<cache::Bounded<u64, (Direction, u64)>>,
@@ -114,6 +117,8 @@ impl App {
         )
         .await?;
         let store = EventStore::new(client.clone(), js, stream.clone(), config.nats.subjects());
+        let threads_now =
+            threads_now::ThreadsNow::listen(&client, store.subjects(), 50_000).await?;
         let consumer = moderator::ensure_consumer(&stream, &store).await?;
         let (stop_moderator, stop) = watch::channel(false);
         let moderator = tokio::spawn(moderator::run(
@@ -128,9 +133,11 @@ impl App {
             idempotency: Arc::new(idempotency),
             verifier: Arc::new(Verifier::new(&config.auth)),
             thread_origins: Arc::new(cache::Bounded::new(50_000)),
+            threads_now,
             votes: Arc::new(cache::Bounded::new(200_000)),
         };
         let metrics = Arc::new(Metrics::new("command-api"));
+        state.threads_now.register(&metrics);
         let ready_client = client.clone();
         let ready: ReadinessCheck = Arc::new(move || {
             let state = ready_client.connection_state();

@@ -7,7 +7,8 @@ JetStream API traffic the service really produces (the subjects async-nats 0.51
 uses), and checks that what the service must not do is refused:
 
   command-api  creates stream FLOW and the bucket FLOW_IDEMPOTENCY, publishes
-               single events and an atomic batch, reads with direct gets,
+               single events and an atomic batch, hears the thread events on a
+               core subscription, reads with direct gets,
                creates and updates the durable consumer "moderator", pulls and
                acknowledges;
   projector    updates stream FLOW, creates, updates and resets the durable
@@ -208,6 +209,9 @@ async def command_api(c: Client) -> None:
     )
     if not (isinstance(ack, dict) and ack.get("seq") == 1):
         fail(f"command-api: publishing an event was not stored: {ack}")
+    threads_heard = await c.nc.subscribe("flow.evt.thread.*")
+    if denied := await c.settle():
+        fail(f"command-api: subscribing to the thread events was refused: {denied}")
     await c.allowed_publish(
         "flow.evt.name.n1",
         b'{"event": "NameClaimed"}',
@@ -225,6 +229,12 @@ async def command_api(c: Client) -> None:
     )
     if not (isinstance(ack, dict) and ack.get("seq") == 3):
         fail(f"command-api: the atomic batch was not stored: {ack}")
+    try:
+        await threads_heard.next_msg(timeout=3)
+    except NatsTimeout:
+        fail("command-api: the thread event was not heard on its subscription")
+    await threads_heard.unsubscribe()
+    await c.denied_subscribe("flow.evt.vote.>")
 
     # Loading an aggregate: first, next and last message of its subject.
     await c.api("$JS.API.DIRECT.GET.FLOW", {"next_by_subj": "flow.evt.project.p1", "seq": 1})

@@ -32,8 +32,21 @@ pub fn router() -> Router<AppState> {
 impl AppState {
     /// A thread as it stands now, for deciding replies and votes on it: its
     /// creation (where it belongs never changes, so it is kept in memory once
-    /// known) and its status, which its last event says. Not its message.
+    /// known) and its status, which its last event says, kept in memory until
+    /// a change is heard ([`crate::threads_now`]). Not its message.
     async fn thread_now(&self, thread_id: ThreadId) -> Result<Option<Thread>, StoreError> {
+        if let Some(thread) = self.threads_now.get(&thread_id) {
+            return Ok(Some(thread));
+        }
+        let stamp = self.threads_now.stamp();
+        let now = self.read_thread_now(thread_id).await?;
+        if let Some(thread) = &now {
+            self.threads_now.keep(thread_id, thread.clone(), stamp);
+        }
+        Ok(now)
+    }
+
+    async fn read_thread_now(&self, thread_id: ThreadId) -> Result<Option<Thread>, StoreError> {
         let subject = self.store.subjects().thread(thread_id);
         let origin = match self.thread_origins.get(&thread_id) {
             Some(origin) => origin,
@@ -148,6 +161,7 @@ pub(crate) async fn edit_thread(
     let write = Write::<Thread>::new(subject, Load::Fold, &actor);
     let decide = |thread: &Option<Thread>| thread::edit(thread.as_ref(), &actor, message.clone());
     let (_, seq) = execute(&state.store, &write, None, decide).await?;
+    state.threads_now.forget(&thread_id);
     let consistency_token = write::token(seq);
     Written::new(
         StatusCode::OK,
@@ -236,6 +250,7 @@ pub(crate) async fn moderate(
         let decide =
             |thread: &Option<Thread>| thread::moderate(thread.as_ref(), actor, decision.clone());
         let (_, seq) = execute(&state.store, &write, keyed.as_ref(), decide).await?;
+        state.threads_now.forget(&thread_id);
         let consistency_token = write::token(seq);
         Written::new(
             StatusCode::OK,
@@ -277,6 +292,9 @@ pub(crate) async fn withdraw(
     let write = Write::<Thread>::new(subject, Load::Fold, &actor);
     let decide = |thread: &Option<Thread>| thread::withdraw(thread.as_ref(), &actor);
     let (_, seq) = execute(&state.store, &write, None, decide).await?;
+    // Heard on the subscription too; forgotten here at once for this
+    // instance's next vote.
+    state.threads_now.forget(&thread_id);
     Written::new(
         StatusCode::OK,
         schema::Withdrawn {

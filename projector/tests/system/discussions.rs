@@ -504,25 +504,7 @@ async fn two_command_apis_never_act_on_a_stale_vote() {
         .expect("id")
         .to_owned();
     // A second command-api on the same stream, with its own memory.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binds");
-    let second_url = format!("http://{}", listener.local_addr().expect("addr"));
-    let config = command_api::Config {
-        addr: listener.local_addr().expect("addr"),
-        nats: system.env.nats.clone(),
-        auth: flow_runtime::config::AuthConfig::hs256(system.env.jwt_secret.clone()),
-        banned_words: flow_domain::thread::BannedWords::default(),
-        startup_timeout: Duration::from_secs(20),
-        http: flow_http::protect::HttpConfig::default(),
-    };
-    let second = command_api::App::build(config, listener)
-        .await
-        .expect("builds");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(second.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
+    let (second_url, second) = system.second_command_api().await;
     let vote_as = |user: &'static str, base: &str, direction: &str| {
         let request = system
             .http
@@ -596,8 +578,79 @@ async fn two_command_apis_never_act_on_a_stale_vote() {
         ],
         "each change recorded once, on what the stream held"
     );
-    let _ = stop.send(());
-    task.await.expect("joins").expect("stops");
+    second.stop().await;
+    system.stop().await;
+}
+
+/// A command-api keeps a thread's status in memory to decide votes; a
+/// withdrawal or a moderator's rejection written through another instance
+/// reaches it on the thread subjects well before that memory would expire.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_thread_changed_through_another_command_api_is_heard_at_once() {
+    let system = System::start().await;
+    let project_id = project(&system, "alice", "heard from afar").await;
+    let threads = system.comment_threads(&project_id, 2).await;
+    let (second_url, second) = system.second_command_api().await;
+    let vote_at_second = |thread_id: &str, direction: &str| {
+        let request = system
+            .http
+            .put(format!("{second_url}/threads/{thread_id}/vote"))
+            .bearer_auth(system.token("bob"))
+            .json(&json!({"direction": direction}));
+        system.send(request)
+    };
+    let from_memory = |text: &str| -> f64 {
+        text.lines()
+            .find(|l| {
+                l.starts_with("flow_thread_status_lookups_total") && l.contains("source=\"memory\"")
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    for (thread_id, change) in threads.iter().zip(["withdraw", "reject"]) {
+        // Until the second instance answers votes on the thread from memory
+        // (a thread heard changing is read from the stream for a while).
+        let up = std::cell::Cell::new(false);
+        let before = from_memory(&system.metrics(&second_url).await);
+        eventually(
+            "votes decided from memory",
+            Duration::from_secs(10),
+            || async {
+                up.set(!up.get());
+                let voted = vote_at_second(thread_id, if up.get() { "up" } else { "down" }).await;
+                assert_eq!(voted.status, StatusCode::OK, "{:?}", voted.body);
+                from_memory(&system.metrics(&second_url).await) > before
+            },
+        )
+        .await;
+        let changed = match change {
+            "withdraw" => {
+                let request = system
+                    .http
+                    .delete(format!("{}/threads/{thread_id}", system.command))
+                    .bearer_auth(system.token("author"));
+                system.send(request).await
+            }
+            _ => {
+                let request = system
+                    .http
+                    .post(format!("{}/threads/{thread_id}/moderation", system.command))
+                    .bearer_auth(system.env.token("mo", &["moderator"]))
+                    .json(&json!({"status": "rejected", "reason": "off topic"}));
+                system.send(request).await
+            }
+        };
+        assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+        // Bounded well below the memory's five seconds.
+        eventually(
+            "the second instance refuses the vote",
+            Duration::from_secs(2),
+            || async { vote_at_second(thread_id, "up").await.status == StatusCode::CONFLICT },
+        )
+        .await;
+    }
+    second.stop().await;
     system.stop().await;
 }
 

@@ -32,13 +32,13 @@ impl Reply {
     }
 }
 
-struct Running {
+pub struct Running {
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
 }
 
 impl Running {
-    async fn stop(mut self) {
+    pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -405,6 +405,29 @@ impl System {
                 answer => return answer.expect("the projector answers"),
             }
         }
+    }
+
+    /// Another command-api on the same stream, with its own memory: its URL
+    /// and what stops it.
+    pub async fn second_command_api(&self) -> (String, Running) {
+        let (listener, addr) = listener().await;
+        let config = command_api::Config {
+            addr,
+            nats: self.env.nats.clone(),
+            auth: flow_runtime::config::AuthConfig::hs256(self.env.jwt_secret.clone()),
+            banned_words: BannedWords::default(),
+            startup_timeout: Duration::from_secs(20),
+            http: flow_http::protect::HttpConfig::default(),
+        };
+        let second = command_api::App::build(config, listener)
+            .await
+            .expect("the second command-api builds");
+        let running = run(|stop| {
+            second.run_until_stopped(async {
+                let _ = stop.await;
+            })
+        });
+        (format!("http://{addr}"), running)
     }
 
     /// The `/metrics` text of the service at `base`.
