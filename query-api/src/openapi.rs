@@ -67,9 +67,71 @@ pub fn document() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        document_validators(&mut doc);
         complete_headers(&mut doc);
         serde_json::to_string_pretty(&doc).unwrap_or_default()
     })
+}
+
+/// The response cache's part of every read (`crate::cache`), said once for
+/// every `GET` but the operational routes: `If-None-Match`, and `ETag`,
+/// `Cache-Control` and `Vary` on a `200` and on the `304` that answers a
+/// matching `If-None-Match`.
+fn document_validators(doc: &mut serde_json::Value) {
+    const OPERATIONAL: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+    let text = |description: &str| json!({"schema": {"type": "string"}, "description": description, "required": true});
+    let headers = json!({
+        "ETag": text("A strong validator of this answer's body."),
+        "Cache-Control": text("`public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader."),
+        "Vary": text("`authorization, consistency-token`: the answer depends on the reader and on the write it waited for."),
+    });
+    let if_none_match = json!({
+        "name": "If-None-Match",
+        "in": "header",
+        "required": false,
+        "schema": {"type": "string"},
+        "description": "ETags of answers the caller holds (or `*`): when one is this answer's, the answer is `304` with no body.",
+    });
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    let reads = paths
+        .iter_mut()
+        .filter(|(path, _)| !OPERATIONAL.contains(&path.as_str()))
+        .filter_map(|(_, item)| item.get_mut("get"))
+        .filter_map(|operation| operation.as_object_mut());
+    for operation in reads {
+        if let Some(parameters) = operation
+            .entry("parameters")
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+        {
+            parameters.push(if_none_match.clone());
+        }
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(|r| r.as_object_mut())
+        else {
+            continue;
+        };
+        if let Some(ok) = responses.get_mut("200").and_then(|r| r.as_object_mut())
+            && let (Some(ok_headers), Some(validators)) = (
+                ok.entry("headers")
+                    .or_insert_with(|| json!({}))
+                    .as_object_mut(),
+                headers.as_object(),
+            )
+        {
+            ok_headers.extend(validators.clone());
+        }
+        responses.insert(
+            "304".into(),
+            json!({
+                "description": "Not modified: `If-None-Match` names this answer's `ETag`. No body.",
+                "headers": headers.clone(),
+            }),
+        );
+    }
 }
 
 /// What utoipa cannot say: every answer carries `Projection-Position`, and
@@ -154,6 +216,25 @@ mod tests {
     }
 
     #[test]
+    fn every_read_documents_its_validators_and_not_modified() {
+        let doc: serde_json::Value = serde_json::from_str(document()).expect("JSON");
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            let read = &item["get"];
+            let cached = !["/healthz", "/readyz", "/metrics"].contains(&path.as_str());
+            assert_eq!(read["responses"]["304"].is_object(), cached, "{path}");
+            if cached {
+                let ok = &read["responses"]["200"]["headers"];
+                for header in ["ETag", "Cache-Control", "Vary", PROJECTION_POSITION] {
+                    assert_eq!(ok[header]["required"], true, "{path} {header}");
+                }
+                let named = |p: &serde_json::Value| p["name"] == "If-None-Match";
+                let parameters = read["parameters"].as_array().expect("parameters");
+                assert_eq!(parameters.iter().filter(|p| named(p)).count(), 1, "{path}");
+            }
+        }
+    }
+
+    #[test]
     fn the_parameter_rules_are_the_codes() {
         let doc: serde_json::Value = serde_json::from_str(document()).expect("JSON");
         let param = |path: &str, name: &str| -> serde_json::Value {
@@ -233,7 +314,7 @@ mod tests {
                 .expect("responses");
             let mut documented: Vec<&str> = responses.keys().map(String::as_str).collect();
             documented.sort_unstable();
-            let mut expected: Vec<&str> = ["400", "401", "429", "503"]
+            let mut expected: Vec<&str> = ["304", "400", "401", "429", "503"]
                 .iter()
                 .chain(own)
                 .copied()

@@ -445,5 +445,20 @@ async fn writes_per_user_and_anonymous_reads_are_rate_limited_and_cors_follows_t
         "{:?}",
         withdraw.header("access-control-allow-methods")
     );
+    // A read from the app's origin: the app may see its validator.
+    let read = system
+        .send(
+            system
+                .http
+                .get(format!("{}/projects", system.query))
+                .header("Origin", "https://app.example"),
+        )
+        .await;
+    assert!(
+        read.header("access-control-expose-headers")
+            .is_some_and(|h| h.to_ascii_lowercase().contains("etag")),
+        "{:?}",
+        read.header("access-control-expose-headers")
+    );
     system.stop().await;
 }

@@ -116,6 +116,7 @@ impl HttpConfig {
                     header::HeaderName::from_static("projection-position"),
                     header::LOCATION,
                     header::RETRY_AFTER,
+                    header::ETAG,
                 ])
                 .max_age(Duration::from_secs(600)),
         )

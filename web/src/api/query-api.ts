@@ -542,6 +542,8 @@ export interface operations {
                  *     `Projection-Position`. Anything but a token a write gave out is 400.
                  */
                 "Consistency-Token"?: string;
+                /** @description ETags of answers the caller holds (or `*`): when one is this answer's, the answer is `304` with no body. */
+                "If-None-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -551,6 +553,12 @@ export interface operations {
             /** @description A page of the caller's feed (empty while they follow no tag). */
             200: {
                 headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
                     /** @description The stream sequence the read model has applied. */
                     "Projection-Position": number;
                     [name: string]: unknown;
@@ -558,6 +566,21 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ProjectPage"];
                 };
+            };
+            /** @description Not modified: `If-None-Match` names this answer's `ETag`. No body. */
+            304: {
+                headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
+                    /** @description The stream sequence the read model has applied. */
+                    "Projection-Position": number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The `Consistency-Token` header is not a token a write gave out. */
             400: {
@@ -633,6 +656,8 @@ export interface operations {
                  *     `Projection-Position`. Anything but a token a write gave out is 400.
                  */
                 "Consistency-Token"?: string;
+                /** @description ETags of answers the caller holds (or `*`): when one is this answer's, the answer is `304` with no body. */
+                "If-None-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -642,6 +667,12 @@ export interface operations {
             /** @description The tags the caller follows (none at first). */
             200: {
                 headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
                     /** @description The stream sequence the read model has applied. */
                     "Projection-Position": number;
                     [name: string]: unknown;
@@ -649,6 +680,21 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["FollowedTags"];
                 };
+            };
+            /** @description Not modified: `If-None-Match` names this answer's `ETag`. No body. */
+            304: {
+                headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
+                    /** @description The stream sequence the read model has applied. */
+                    "Projection-Position": number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The `Consistency-Token` header is not a token a write gave out. */
             400: {
@@ -718,6 +764,8 @@ export interface operations {
                  *     `Projection-Position`. Anything but a token a write gave out is 400.
                  */
                 "Consistency-Token"?: string;
+                /** @description ETags of answers the caller holds (or `*`): when one is this answer's, the answer is `304` with no body. */
+                "If-None-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -727,6 +775,12 @@ export interface operations {
             /** @description A page of the caller's hidden projects. */
             200: {
                 headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
                     /** @description The stream sequence the read model has applied. */
                     "Projection-Position": number;
                     [name: string]: unknown;
@@ -734,6 +788,21 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ProjectPage"];
                 };
+            };
+            /** @description Not modified: `If-None-Match` names this answer's `ETag`. No body. */
+            304: {
+                headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
+                    /** @description The stream sequence the read model has applied. */
+                    "Projection-Position": number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The `Consistency-Token` header is not a token a write gave out. */
             400: {
@@ -814,6 +883,8 @@ export interface operations {
                  *     `Projection-Position`. Anything but a token a write gave out is 400.
                  */
                 "Consistency-Token"?: string;
+                /** @description ETags of answers the caller holds (or `*`): when one is this answer's, the answer is `304` with no body. */
+                "If-None-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -823,6 +894,12 @@ export interface operations {
             /** @description A page of the caller's projects, newest first. */
             200: {
                 headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
                     /** @description The stream sequence the read model has applied. */
                     "Projection-Position": number;
                     [name: string]: unknown;
@@ -830,6 +907,21 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ProjectPage"];
                 };
+            };
+            /** @description Not modified: `If-None-Match` names this answer's `ETag`. No body. */
+            304: {
+                headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
+                    /** @description The stream sequence the read model has applied. */
+                    "Projection-Position": number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The `Consistency-Token` header is not a token a write gave out. */
             400: {
@@ -912,6 +1004,8 @@ export interface operations {
                  *     `Projection-Position`. Anything but a token a write gave out is 400.
                  */
                 "Consistency-Token"?: string;
+                /** @description ETags of answers the caller holds (or `*`): when one is this answer's, the answer is `304` with no body. */
+                "If-None-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -921,6 +1015,12 @@ export interface operations {
             /** @description A page of the caller's threads and replies, newest first. */
             200: {
                 headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
                     /** @description The stream sequence the read model has applied. */
                     "Projection-Position": number;
                     [name: string]: unknown;
@@ -928,6 +1028,21 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ThreadPage"];
                 };
+            };
+            /** @description Not modified: `If-None-Match` names this answer's `ETag`. No body. */
+            304: {
+                headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
+                    /** @description The stream sequence the read model has applied. */
+                    "Projection-Position": number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The `Consistency-Token` header is not a token a write gave out. */
             400: {
@@ -1032,6 +1147,8 @@ export interface operations {
                  *     `Projection-Position`. Anything but a token a write gave out is 400.
                  */
                 "Consistency-Token"?: string;
+                /** @description ETags of answers the caller holds (or `*`): when one is this answer's, the answer is `304` with no body. */
+                "If-None-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1041,6 +1158,12 @@ export interface operations {
             /** @description A page of the queue, oldest first. */
             200: {
                 headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
                     /** @description The stream sequence the read model has applied. */
                     "Projection-Position": number;
                     [name: string]: unknown;
@@ -1048,6 +1171,21 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ThreadPage"];
                 };
+            };
+            /** @description Not modified: `If-None-Match` names this answer's `ETag`. No body. */
+            304: {
+                headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
+                    /** @description The stream sequence the read model has applied. */
+                    "Projection-Position": number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The `Consistency-Token` header is not a token a write gave out. */
             400: {
@@ -1126,7 +1264,10 @@ export interface operations {
     openapi_json: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of answers the caller holds (or `*`): when one is this answer's, the answer is `304` with no body. */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1135,6 +1276,12 @@ export interface operations {
             /** @description This document. */
             200: {
                 headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
                     /** @description The stream sequence the read model has applied. */
                     "Projection-Position": number;
                     [name: string]: unknown;
@@ -1142,6 +1289,21 @@ export interface operations {
                 content: {
                     "application/json": unknown;
                 };
+            };
+            /** @description Not modified: `If-None-Match` names this answer's `ETag`. No body. */
+            304: {
+                headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
+                    /** @description The stream sequence the read model has applied. */
+                    "Projection-Position": number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Too many requests from this address: rate limited. */
             429: {
@@ -1193,6 +1355,8 @@ export interface operations {
                  *     `Projection-Position`. Anything but a token a write gave out is 400.
                  */
                 "Consistency-Token"?: string;
+                /** @description ETags of answers the caller holds (or `*`): when one is this answer's, the answer is `304` with no body. */
+                "If-None-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1202,6 +1366,12 @@ export interface operations {
             /** @description A page of projects. */
             200: {
                 headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
                     /** @description The stream sequence the read model has applied. */
                     "Projection-Position": number;
                     [name: string]: unknown;
@@ -1209,6 +1379,21 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ProjectPage"];
                 };
+            };
+            /** @description Not modified: `If-None-Match` names this answer's `ETag`. No body. */
+            304: {
+                headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
+                    /** @description The stream sequence the read model has applied. */
+                    "Projection-Position": number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The `Consistency-Token` header is not a token a write gave out. */
             400: {
@@ -1284,6 +1469,8 @@ export interface operations {
                  *     `Projection-Position`. Anything but a token a write gave out is 400.
                  */
                 "Consistency-Token"?: string;
+                /** @description ETags of answers the caller holds (or `*`): when one is this answer's, the answer is `304` with no body. */
+                "If-None-Match"?: string;
             };
             path: {
                 /** @description The project; an unknown or malformed id is 404. */
@@ -1296,6 +1483,12 @@ export interface operations {
             /** @description The project. */
             200: {
                 headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
                     /** @description The stream sequence the read model has applied. */
                     "Projection-Position": number;
                     [name: string]: unknown;
@@ -1303,6 +1496,21 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ProjectDetail"];
                 };
+            };
+            /** @description Not modified: `If-None-Match` names this answer's `ETag`. No body. */
+            304: {
+                headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
+                    /** @description The stream sequence the read model has applied. */
+                    "Projection-Position": number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The `Consistency-Token` header is not a token a write gave out. */
             400: {
@@ -1387,6 +1595,8 @@ export interface operations {
                  *     `Projection-Position`. Anything but a token a write gave out is 400.
                  */
                 "Consistency-Token"?: string;
+                /** @description ETags of answers the caller holds (or `*`): when one is this answer's, the answer is `304` with no body. */
+                "If-None-Match"?: string;
             };
             path: {
                 /** @description The project; an unknown or malformed id is 404. */
@@ -1399,6 +1609,12 @@ export interface operations {
             /** @description A page of top-level threads. */
             200: {
                 headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
                     /** @description The stream sequence the read model has applied. */
                     "Projection-Position": number;
                     [name: string]: unknown;
@@ -1406,6 +1622,21 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ThreadPage"];
                 };
+            };
+            /** @description Not modified: `If-None-Match` names this answer's `ETag`. No body. */
+            304: {
+                headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
+                    /** @description The stream sequence the read model has applied. */
+                    "Projection-Position": number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The `Consistency-Token` header is not a token a write gave out. */
             400: {
@@ -1526,6 +1757,8 @@ export interface operations {
                  *     `Projection-Position`. Anything but a token a write gave out is 400.
                  */
                 "Consistency-Token"?: string;
+                /** @description ETags of answers the caller holds (or `*`): when one is this answer's, the answer is `304` with no body. */
+                "If-None-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1535,6 +1768,12 @@ export interface operations {
             /** @description The recommended projects, best first. */
             200: {
                 headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
                     /** @description The stream sequence the read model has applied. */
                     "Projection-Position": number;
                     [name: string]: unknown;
@@ -1542,6 +1781,21 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Recommendations"];
                 };
+            };
+            /** @description Not modified: `If-None-Match` names this answer's `ETag`. No body. */
+            304: {
+                headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
+                    /** @description The stream sequence the read model has applied. */
+                    "Projection-Position": number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The `Consistency-Token` header is not a token a write gave out. */
             400: {
@@ -1620,6 +1874,8 @@ export interface operations {
                  *     `Projection-Position`. Anything but a token a write gave out is 400.
                  */
                 "Consistency-Token"?: string;
+                /** @description ETags of answers the caller holds (or `*`): when one is this answer's, the answer is `304` with no body. */
+                "If-None-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1629,6 +1885,12 @@ export interface operations {
             /** @description Every tag carried by at least one project, most used first; ties by name. */
             200: {
                 headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
                     /** @description The stream sequence the read model has applied. */
                     "Projection-Position": number;
                     [name: string]: unknown;
@@ -1636,6 +1898,21 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["TagCount"][];
                 };
+            };
+            /** @description Not modified: `If-None-Match` names this answer's `ETag`. No body. */
+            304: {
+                headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
+                    /** @description The stream sequence the read model has applied. */
+                    "Projection-Position": number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The `Consistency-Token` header is not a token a write gave out. */
             400: {
@@ -1711,6 +1988,8 @@ export interface operations {
                  *     `Projection-Position`. Anything but a token a write gave out is 400.
                  */
                 "Consistency-Token"?: string;
+                /** @description ETags of answers the caller holds (or `*`): when one is this answer's, the answer is `304` with no body. */
+                "If-None-Match"?: string;
             };
             path: {
                 /** @description The thread; an unknown or malformed id is 404. */
@@ -1723,6 +2002,12 @@ export interface operations {
             /** @description The thread and its replies, oldest first (at most 100). */
             200: {
                 headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
                     /** @description The stream sequence the read model has applied. */
                     "Projection-Position": number;
                     [name: string]: unknown;
@@ -1730,6 +2015,21 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ThreadWithReplies"];
                 };
+            };
+            /** @description Not modified: `If-None-Match` names this answer's `ETag`. No body. */
+            304: {
+                headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
+                    /** @description The stream sequence the read model has applied. */
+                    "Projection-Position": number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The `Consistency-Token` header is not a token a write gave out. */
             400: {
@@ -1810,6 +2110,8 @@ export interface operations {
                  *     `Projection-Position`. Anything but a token a write gave out is 400.
                  */
                 "Consistency-Token"?: string;
+                /** @description ETags of answers the caller holds (or `*`): when one is this answer's, the answer is `304` with no body. */
+                "If-None-Match"?: string;
             };
             path: {
                 /** @description The thread; an unknown or malformed id is 404. */
@@ -1822,6 +2124,12 @@ export interface operations {
             /** @description A page of replies, oldest first. */
             200: {
                 headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
                     /** @description The stream sequence the read model has applied. */
                     "Projection-Position": number;
                     [name: string]: unknown;
@@ -1829,6 +2137,21 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ThreadPage"];
                 };
+            };
+            /** @description Not modified: `If-None-Match` names this answer's `ETag`. No body. */
+            304: {
+                headers: {
+                    /** @description A strong validator of this answer's body. */
+                    ETag: string;
+                    /** @description `public, max-age=<seconds>` for an anonymous read (the staleness bound, `FLOW_READ_CACHE_STALENESS_MS`, in whole seconds); `private, no-cache` for a signed-in reader. */
+                    "Cache-Control": string;
+                    /** @description `authorization, consistency-token`: the answer depends on the reader and on the write it waited for. */
+                    Vary: string;
+                    /** @description The stream sequence the read model has applied. */
+                    "Projection-Position": number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The `Consistency-Token` header is not a token a write gave out. */
             400: {
