@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, entryErrors, fieldErrors } from "./client";
+import { anyInPages, ApiError, entryErrors, fieldErrors, type Page } from "./client";
 
 describe("problem+json errors", () => {
   const problem = {
@@ -35,5 +35,30 @@ describe("problem+json errors", () => {
     expect(new ApiError(0, { title: "The server cannot be reached." }).message).toBe("The server cannot be reached.");
     expect(new ApiError(502, {}).message).toBe("The request failed (502).");
     expect(new ApiError(422, problem).message).toBe("the request has invalid fields");
+  });
+});
+
+describe("anyInPages", () => {
+  const pages: Record<string, { items: number[]; next_cursor: string | null }> = {
+    first: { items: [1, 2], next_cursor: "b" },
+    b: { items: [3, 4], next_cursor: "c" },
+    c: { items: [5], next_cursor: null },
+  };
+  const read: string[] = [];
+  const load = async (cursor: string | undefined): Promise<Page<number>> => {
+    read.push(cursor ?? "first");
+    return pages[cursor ?? "first"] ?? { items: [], next_cursor: null };
+  };
+
+  it("reads on until an item matches", async () => {
+    read.length = 0;
+    expect(await anyInPages(load, (n) => n === 3)).toBe(true);
+    expect(read).toEqual(["first", "b"]);
+  });
+
+  it("reads every page when none matches", async () => {
+    read.length = 0;
+    expect(await anyInPages(load, (n) => n === 9)).toBe(false);
+    expect(read).toEqual(["first", "b", "c"]);
   });
 });

@@ -204,3 +204,20 @@ export const api = {
     write<CS["HiddenNow"]>("PUT", `/projects/${id(projectId)}/hidden`, { hidden } satisfies CS["HideRequest"]),
   followTags: (tags: string[]) => write<CS["TagsFollowed"]>("PUT", "/me/followed-tags", { tags } satisfies CS["FollowTagsRequest"]),
 };
+
+/**
+ * Whether some item of a listing paged by cursor matches, reading page after
+ * page until one does or the listing ends.
+ */
+export async function anyInPages<T>(
+  load: (cursor: string | undefined) => Promise<Page<T>>,
+  matches: (item: T) => boolean,
+): Promise<boolean> {
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await load(cursor);
+    if (page.items.some(matches)) return true;
+    if (!page.next_cursor) return false;
+    cursor = page.next_cursor;
+  }
+}

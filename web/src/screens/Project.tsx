@@ -1,7 +1,7 @@
 // A project's page: what it is, its threads by type with their replies, and
 // what its reader may do (start a thread, hide it; its proposer: change it).
 import { useRef, useState, type FormEvent, type KeyboardEvent } from "react";
-import { api, ApiError, type ProjectDetail, type ThreadType } from "../api/client";
+import { anyInPages, api, ApiError, type ProjectDetail, type ThreadType } from "../api/client";
 import { MessageForm, ThreadItem } from "../components/ThreadItem";
 import { ErrorNote, Field, LoadMore, Loading, TagLink, When } from "../components/ui";
 import { useLoad, usePaged, useSession } from "../hooks";
@@ -72,12 +72,16 @@ export function ProjectScreen({ id, route }: { id: string; route: Route }) {
 }
 
 function HideButton({ projectId }: { projectId: string }) {
-  // Whether it is hidden: among the most recently hidden (where a project just hidden is).
-  const hidden = useLoad((signal) => api.hidden(undefined, 100, signal), [projectId]);
+  // Whether it is hidden: the most recently hidden come first, so a project
+  // just hidden is on the first page; an older one is found further on.
+  const hidden = useLoad(
+    (signal) => anyInPages((cursor) => api.hidden(cursor, 100, signal), (p) => p.project_id === projectId),
+    [projectId],
+  );
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  if (!hidden.data) return null;
-  const isHidden = hidden.data.items.some((p) => p.project_id === projectId);
+  if (hidden.data === undefined) return null;
+  const isHidden = hidden.data;
   const toggle = async () => {
     setBusy(true);
     setError(null);
