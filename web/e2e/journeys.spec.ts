@@ -260,6 +260,41 @@ test("changing one's project and its tags, and withdrawing a thread", async ({ p
   await screenshot(page, "projects", false);
 });
 
+test("editing one's thread: moderated again, and rejected when the edit breaks the rules", async ({ page }) => {
+  const id = await proposeByApi("alice", {
+    project_name: "Benches by the river",
+    tagline: "Somewhere to sit on the walk along the river",
+    tags: ["park"],
+    problems: ["Too few benches in the park"],
+    solutions: ["Benches from the old pier's timber"],
+  });
+  await signIn(page, "alice", `/projects/${id}`);
+  // Found by its author, not its text: the text is what changes.
+  const mine = page.getByRole("article", { name: "Problem by Alice" });
+  await expect(mine).toContainText("Too few benches in the park");
+  await mine.getByRole("button", { name: "Edit", exact: true }).click();
+  await mine.getByLabel("Message").fill("Too few benches along the river path");
+  await mine.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(mine).toContainText("Too few benches along the river path");
+  await expect(page.getByText("Too few benches in the park")).toHaveCount(0);
+  // Moderated again: the automatic moderator approves it.
+  await expect(mine.getByText("Awaiting moderation")).toBeHidden();
+  await expect(mine.getByText("Rejected", { exact: true })).toHaveCount(0);
+
+  // An edit with a banned word is rejected, with its reason, to its author.
+  await mine.getByRole("button", { name: "Edit", exact: true }).click();
+  await mine.getByLabel("Message").fill("Benches against racism in the park");
+  await mine.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(mine).toContainText("Benches against racism in the park");
+  await expect(mine.getByText("Rejected", { exact: true })).toBeVisible();
+  await expect(mine.getByText(/Reason: .*racism/)).toBeVisible();
+
+  // Bob sees that it was rejected, not its text.
+  await signIn(page, "bob", `/projects/${id}`);
+  await expect(page.getByText("This thread was rejected by moderation.")).toBeVisible();
+  await expect(page.getByText(/racism/)).toHaveCount(0);
+});
+
 test("the project list: sorts, a pasted token, and loading more", async ({ page }) => {
   // More projects than a page holds (20), so "Load more" pages by cursor.
   for (let i = 0; i < 22; i++) {
