@@ -8,7 +8,7 @@ use super::{
     listings::{CACHE_OFF, Kind, Point},
     subjects::Step,
 };
-use crate::{cli::Options, plot, report, report::trim, setup::Setup, since_start};
+use crate::{cli::Options, load::Summary, plot, report, report::trim, setup::Setup, since_start};
 
 /// The target: p99 at the largest size at most this many times p99 at the smallest.
 const LISTING_GROWTH_TARGET: f64 = 2.0;
@@ -46,7 +46,7 @@ pub fn write(
         .map(|kind| {
             let points = listings
                 .iter()
-                .filter(|p| p.kind == *kind)
+                .filter(|p| p.kind == *kind && p.http.ok > 0)
                 .map(|p| (p.projects as f64, p.http.p99_ms))
                 .collect();
             (format!("GET /projects?{}", kind.query()), points)
@@ -97,15 +97,30 @@ fn listings_table(points: &[Point]) -> String {
             p.query,
             p.matching,
             trim(p.http.per_second),
-            trim(p.http.p50_ms),
-            trim(p.http.p99_ms),
+            latency(&p.http, p.http.p50_ms),
+            latency(&p.http, p.http.p99_ms),
             p.http.errors,
             trim(p.driver.per_second),
-            trim(p.driver.p50_ms),
-            trim(p.driver.p99_ms),
+            latency(&p.driver, p.driver.p50_ms),
+            latency(&p.driver, p.driver.p99_ms),
         ));
     }
+    out.push_str(&format!(
+        "\n{NONE_COMPLETED}: no request completed within the timed phase.\n"
+    ));
     out
+}
+
+const NONE_COMPLETED: &str = "—";
+
+/// A latency of `summary`, or [`NONE_COMPLETED`] when nothing completed in
+/// the timed phase (slower than the phase itself).
+fn latency(summary: &Summary, ms: f64) -> String {
+    if summary.ok == 0 {
+        NONE_COMPLETED.into()
+    } else {
+        trim(ms)
+    }
 }
 
 /// p99 at the largest size against p99 at the smallest, per listing.
@@ -119,6 +134,17 @@ fn listings_targets(points: &[Point]) -> String {
         let (Some(first), Some(last)) = (of_kind.first(), of_kind.last()) else {
             continue;
         };
+        if first.http.ok == 0 || last.http.ok == 0 {
+            out.push_str(&format!(
+                "| `?{}` | {} | {} | {} | {} | — | not measured: a longer --seconds |\n",
+                kind.query(),
+                first.projects,
+                latency(&first.http, first.http.p99_ms),
+                last.projects,
+                latency(&last.http, last.http.p99_ms),
+            ));
+            continue;
+        }
         let ratio = last.http.p99_ms / first.http.p99_ms.max(0.001);
         let verdict = if ratio <= LISTING_GROWTH_TARGET {
             "met"
@@ -162,4 +188,33 @@ fn votes_table(steps: &[Step]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(projects: usize, ok: u64, p99_ms: f64) -> Point {
+        Point {
+            projects,
+            kind: Kind::Top,
+            query: Kind::Top.query(),
+            matching: projects as u64,
+            http: Summary {
+                ok,
+                p99_ms,
+                ..Summary::default()
+            },
+            driver: Summary::default(),
+        }
+    }
+
+    #[test]
+    fn a_listing_that_completed_nothing_is_not_given_a_ratio() {
+        let measured = listings_targets(&[point(1_000, 30, 1_000.0), point(10_000, 60, 3_000.0)]);
+        assert!(measured.contains("| 3.0× | missed |"), "{measured}");
+        let slow = listings_targets(&[point(1_000, 30, 1_000.0), point(10_000, 0, 0.0)]);
+        assert!(slow.contains("not measured"), "{slow}");
+        assert!(listings_table(&[point(10_000, 0, 0.0)]).contains("| — |"));
+    }
 }
