@@ -3,6 +3,7 @@
 use std::{path::PathBuf, time::Duration};
 
 pub const USAGE: &str = "usage: flow-bench [--quick] [--events N] [--clients N] [--seconds S] [--out DIR] [--keep] [--no-build] [--bin-dir DIR]
+       flow-bench growth [--quick] [--clients N] [--seconds S] [--out DIR] [--keep] [--no-build] [--bin-dir DIR]
 
 Starts NATS and the MongoDB-compatible server on free ports (data in a temporary directory),
 runs command-api, projector and query-api from the release build as separate processes, drives
@@ -17,10 +18,19 @@ the same run as its ceiling.
   --out DIR        where to write the results (default bench/results, or bench/results/quick)
   --keep           keep the servers' data and the services' logs (a temporary directory)
   --no-build       do not run `cargo build --release` for the services first
-  --bin-dir DIR    where the service binaries are (default <target>/release)";
+  --bin-dir DIR    where the service binaries are (default <target>/release)
+
+growth: how the costs grow with the data. GET /projects (sort=new, sort=top, a tag, a search)
+at 1,000, 10,000 and 100,000 projects, with query-api's response cache off; votes through
+command-api with 10,000 and 1,000,000 distinct vote subjects in the stream. Writes growth.json,
+growth.md and growth.svg into bench/results/growth (--quick: 1,000 and 10,000 projects and
+10,000 subjects, into bench/results/growth/quick). Phases are 10 seconds (5 with --quick)
+unless --seconds: a first page of sort=top takes seconds at 10,000 projects and more.";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
+    /// `flow-bench growth`: the growth mode instead of the full run.
+    pub growth: bool,
     pub quick: bool,
     pub events: u64,
     pub clients: usize,
@@ -41,10 +51,13 @@ impl Options {
         let mut build = true;
         let mut bin_dir = None;
         let mut keep = false;
+        let mut growth = false;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
             match arg.as_str() {
+                // A mode, not an option: `./dev bench growth` puts `--no-build` before it.
+                "growth" => growth = true,
                 "--quick" => quick = true,
                 "--events" => events = Some(number(&value("--events")?, "--events")?),
                 "--clients" => clients = number(&value("--clients")?, "--clients")? as usize,
@@ -64,11 +77,16 @@ impl Options {
         if clients == 0 || clients > 1_024 {
             return Err("--clients must be between 1 and 1024".into());
         }
-        let seconds = seconds.unwrap_or(if quick { 5 } else { 20 });
+        let seconds = seconds.unwrap_or(match (growth, quick) {
+            (_, true) => 5,
+            (true, false) => 10,
+            (false, false) => 20,
+        });
         if seconds == 0 {
             return Err("--seconds must be at least 1".into());
         }
         Ok(Self {
+            growth,
             quick,
             events,
             clients,
@@ -103,6 +121,18 @@ mod tests {
             (o.quick, o.events, o.clients, o.phase.as_secs(), o.build),
             (false, 1_000_000, 32, 20, true)
         );
+        assert!(!o.growth);
+    }
+
+    #[test]
+    fn growth_is_a_mode() {
+        let o = parse(&["growth", "--quick", "--no-build"]).expect("valid");
+        assert!(o.growth && o.quick && !o.build);
+        assert_eq!(o.phase.as_secs(), 5);
+        let o = parse(&["--no-build", "growth"]).expect("valid");
+        assert!(o.growth && !o.quick && !o.build);
+        assert_eq!(o.phase.as_secs(), 10);
+        assert!(parse(&["growths"]).is_err());
     }
 
     #[test]

@@ -62,7 +62,8 @@ fn reader(hidden: usize) -> String {
     format!("bench-reader-{hidden}")
 }
 
-async fn publish(bench: &Bench, events: Vec<Event>) -> anyhow::Result<()> {
+/// Publishes `events` straight into the stream, awaiting the acks 500 at a time.
+pub async fn publish(bench: &Bench, events: Vec<Event>) -> anyhow::Result<()> {
     let mut acks = Vec::with_capacity(500);
     for event in events {
         let subject = event.subject(&bench.subjects);

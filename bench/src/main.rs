@@ -34,6 +34,7 @@ mod ceiling;
 // The set-up, the system under test, what the phases share, and the write-up.
 mod cli;
 mod freshness;
+mod growth;
 mod load;
 mod measured;
 mod plot;
@@ -106,29 +107,36 @@ async fn bench(args: Vec<String>) -> ExitCode {
 
 async fn run(options: Options) -> anyhow::Result<()> {
     let setup = Setup::prepare(&options)?;
-    let machine = report::machine();
-    let versions = setup.versions();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(1_024)
         .tcp_nodelay(true)
         .build()?;
-    let measured = match measure(&options, &setup, &http).await {
-        Ok(m) => m,
-        Err(err) => {
-            eprintln!(
-                "flow-bench: the logs of this run are kept in {}",
-                setup.logs.display()
-            );
-            return Err(err);
-        }
+    let outcome = if options.growth {
+        growth::run(&options, &setup, &http).await
+    } else {
+        full(&options, &setup, &http).await
     };
-    results::write(&options, &setup, machine, versions, measured)?;
+    if let Err(err) = outcome {
+        eprintln!(
+            "flow-bench: the data and logs of this run are kept in {}",
+            setup.tmp.display()
+        );
+        return Err(err);
+    }
     if options.keep {
         say!("data and logs kept in {}", setup.tmp.display());
     } else {
         let _ = std::fs::remove_dir_all(&setup.tmp);
     }
     Ok(())
+}
+
+/// The full (or quick) run: every phase, then the write-up.
+async fn full(options: &Options, setup: &Setup, http: &reqwest::Client) -> anyhow::Result<()> {
+    let machine = report::machine();
+    let versions = setup.versions();
+    let measured = measure(options, setup, http).await?;
+    results::write(options, setup, machine, versions, measured)
 }
 
 /// Starts everything, runs every phase, and stops everything.

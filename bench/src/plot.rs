@@ -1,4 +1,5 @@
-//! The two plots: latency percentiles, and projection lag over the run.
+//! The plots: latency percentiles and projection lag over the run; for the
+//! growth mode, latency against the size of the data.
 
 use std::path::Path;
 
@@ -78,6 +79,71 @@ pub fn latency(
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+/// `(x, ms)` series on log–log axes: a latency against a size.
+pub fn growth(
+    path: &Path,
+    title: &str,
+    x_desc: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+) -> anyhow::Result<()> {
+    let root = SVGBackend::new(path, (960, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let points = series.iter().flat_map(|(_, s)| s.iter());
+    let (min_x, max_x) = points
+        .clone()
+        .fold((f64::MAX, 1.0_f64), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let min_y = points
+        .clone()
+        .map(|p| p.1)
+        .filter(|v| *v > 0.0)
+        .fold(f64::MAX, f64::min)
+        .min(1.0)
+        * 0.8;
+    let max_y = points.map(|p| p.1).fold(1.0_f64, f64::max) * 1.5;
+    let min_x = min_x.min(max_x).max(1.0);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(14)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d(
+            (min_x * 0.8..max_x * 1.25).log_scale(),
+            (min_y.max(0.01)..max_y).log_scale(),
+        )
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc("latency (ms)")
+        .x_label_formatter(&|x| crate::report::trim(*x))
+        .y_label_formatter(&|y| crate::report::trim(*y))
+        .draw()
+        .map_err(err)?;
+    for (i, (name, points)) in series.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let shown: Vec<(f64, f64)> = points.iter().copied().filter(|p| p.1 > 0.0).collect();
+        chart
+            .draw_series(LineSeries::new(shown.clone(), color.stroke_width(2)))
+            .map_err(err)?
+            .label(name.as_str())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        chart
+            .draw_series(shown.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+            .map_err(err)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()
@@ -228,6 +294,14 @@ mod tests {
                 phases: &[(1.0, "writes".into())],
                 freshness: &[(1.0, 5.0)],
             },
+        )
+        .expect("plots");
+        let sizes = vec![(1_000.0, 2.0), (10_000.0, 3.5), (100_000.0, 9.0)];
+        growth(
+            &dir.join("s.svg"),
+            "t",
+            "projects",
+            &[("new".into(), sizes)],
         )
         .expect("plots");
         let svg = std::fs::read_to_string(dir.join("l.svg")).expect("written");

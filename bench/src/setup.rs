@@ -57,12 +57,13 @@ impl Setup {
                 );
             }
         }
-        let default_out = !options.quick && options.out.is_none();
+        let default_out = !options.quick && !options.growth && options.out.is_none();
         let out = options.out.clone().unwrap_or_else(|| {
-            root.join(if options.quick {
-                "bench/results/quick"
-            } else {
-                "bench/results"
+            root.join(match (options.growth, options.quick) {
+                (false, false) => "bench/results",
+                (false, true) => "bench/results/quick",
+                (true, false) => "bench/results/growth",
+                (true, true) => "bench/results/growth/quick",
             })
         });
         std::fs::create_dir_all(&out)?;
@@ -77,6 +78,23 @@ impl Setup {
             bin_dir,
             out,
             default_out,
+            tmp,
+            logs,
+        })
+    }
+
+    /// The same set-up with its servers' data and logs in `<tmp>/<name>`:
+    /// for a second system in the same run, started from empty servers.
+    pub fn part(&self, name: &str) -> anyhow::Result<Self> {
+        let tmp = self.tmp.join(name);
+        let logs = tmp.join("logs");
+        std::fs::create_dir_all(&logs)?;
+        Ok(Self {
+            root: self.root.clone(),
+            tools: self.tools.clone(),
+            bin_dir: self.bin_dir.clone(),
+            out: self.out.clone(),
+            default_out: self.default_out,
             tmp,
             logs,
         })

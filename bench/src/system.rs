@@ -55,6 +55,16 @@ impl System {
     /// Starts the servers, then the services one after the other, each ready
     /// before the next starts.
     pub async fn start(setup: &Setup, http: &reqwest::Client) -> anyhow::Result<Self> {
+        Self::start_with(setup, http, &[]).await
+    }
+
+    /// [`System::start`], with `query_env` set for query-api on top of
+    /// what every service gets.
+    pub async fn start_with(
+        setup: &Setup,
+        http: &reqwest::Client,
+        query_env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let (tools, tmp, logs) = (&setup.tools, &setup.tmp, &setup.logs);
         let (nats, nats_port, _) = procs::start_nats(tools, &tmp.join("nats"), logs, http).await?;
         let (mongo, mongo_port) = procs::start_mongo(tools, &tmp.join("mongo"), logs).await?;
@@ -82,10 +92,15 @@ impl System {
             // Capacity, not abuse protection: all the load comes from one address.
             ("FLOW_RATE_LIMIT_PER_SECOND", "0".into()),
         ];
-        let service = |name: &str, addr_var: &str, addr: &str, mongo: Option<String>| {
+        let service = |name: &str,
+                       addr_var: &str,
+                       addr: &str,
+                       mongo: Option<String>,
+                       extra: &[(&str, &str)]| {
             let mut command = Command::new(setup.bin_dir.join(name));
             command
                 .envs(common.iter().map(|(k, v)| (*k, v.as_str())))
+                .envs(extra.iter().copied())
                 .env(addr_var, addr);
             if let Some(uri) = mongo {
                 command.env("FLOW_MONGODB_URI", uri);
@@ -96,7 +111,13 @@ impl System {
             || -> anyhow::Result<String> { Ok(format!("127.0.0.1:{}", procs::free_port()?)) };
         let (command_addr, projector_addr, query_addr) = (addr()?, addr()?, addr()?);
         // command-api declares the stream; the others wait for it.
-        let mut command = service("command-api", "FLOW_COMMAND_API_ADDR", &command_addr, None)?;
+        let mut command = service(
+            "command-api",
+            "FLOW_COMMAND_API_ADDR",
+            &command_addr,
+            None,
+            &[],
+        )?;
         let command_url = ready(http, "command-api", &command_addr, &mut command).await?;
         // The projector reaches MongoDB through the counting proxy.
         let proxied = format!("mongodb://127.0.0.1:{proxy_port}/?directConnection=true");
@@ -105,6 +126,7 @@ impl System {
             "FLOW_PROJECTOR_ADDR",
             &projector_addr,
             Some(proxied),
+            &[],
         )?;
         let projector_url = ready(http, "projector", &projector_addr, &mut projector).await?;
         let mut query = service(
@@ -112,6 +134,7 @@ impl System {
             "FLOW_QUERY_API_ADDR",
             &query_addr,
             Some(mongo_uri.clone()),
+            query_env,
         )?;
         let query_url = ready(http, "query-api", &query_addr, &mut query).await?;
         say!(
