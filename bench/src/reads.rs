@@ -195,7 +195,7 @@ async fn http_ceiling(bench: &Bench, url: &str) -> anyhow::Result<Summary> {
 }
 
 /// The bench's clients reading `url` back to back.
-async fn http_reads(bench: &Bench, url: &str) -> Summary {
+pub(crate) async fn http_reads(bench: &Bench, url: &str) -> Summary {
     let http = bench.http.clone();
     let url = url.to_owned();
     bench

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// One row of the results table.
 #[derive(Debug, Clone, Serialize)]
@@ -251,6 +251,64 @@ pub fn load_average() -> Vec<f64> {
 pub fn write_json(path: &Path, value: &Value) -> anyhow::Result<()> {
     std::fs::write(path, serde_json::to_string_pretty(value)? + "\n")?;
     Ok(())
+}
+
+/// What every results file opens with: when, in which mode, for how long,
+/// the command, the machine, its load at the end and the versions.
+pub struct RunHeader {
+    pub fields: serde_json::Map<String, Value>,
+    generated_at: String,
+    mode: &'static str,
+    machine: Value,
+}
+
+impl RunHeader {
+    pub fn new(options: &crate::cli::Options, machine: Value, versions: Value) -> Self {
+        let generated_at = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let mode = if options.quick { "quick" } else { "full" };
+        let fields = match json!({
+            "generated_at": generated_at,
+            "mode": mode,
+            "duration_seconds": crate::since_start().round(),
+            "command": std::env::args().collect::<Vec<_>>().join(" "),
+            "machine": machine,
+            "load_average_at_end": load_average(),
+            "versions": versions,
+        }) {
+            Value::Object(fields) => fields,
+            _ => serde_json::Map::new(),
+        };
+        Self {
+            fields,
+            generated_at,
+            mode,
+            machine,
+        }
+    }
+
+    /// The header fields with `rest` (an object) after them.
+    pub fn with(&self, rest: Value) -> Value {
+        let mut all = self.fields.clone();
+        if let Value::Object(rest) = rest {
+            all.extend(rest);
+        }
+        Value::Object(all)
+    }
+
+    /// "`what` of <when> (<mode> mode, `settings`) on <machine>, in <seconds> s."
+    pub fn line(&self, what: &str, settings: &str) -> String {
+        format!(
+            "{what} of {} ({} mode, {settings}) on {} × {} ({} MiB), in {:.0} s.",
+            self.generated_at,
+            self.mode,
+            self.machine["cores"],
+            self.machine["cpu_model"].as_str().unwrap_or(""),
+            self.machine["memory_mib"],
+            crate::since_start(),
+        )
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::{
     cli::Options, freshness::FOLLOWED_PER_SECOND, measured::Measured, plot, report,
-    seed::SEED_PROJECTS, setup::Setup, since_start, votes::USERS, workload::THREAD_SKEW,
+    seed::SEED_PROJECTS, setup::Setup, votes::USERS, workload::THREAD_SKEW,
 };
 
 /// Writes the results of `measured` into `setup.out`, and prints the tables.
@@ -19,19 +19,8 @@ pub fn write(
     versions: Value,
     mut measured: Measured,
 ) -> anyhow::Result<()> {
-    let finished_load = report::load_average();
-    let generated_at = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    let mode = if options.quick { "quick" } else { "full" };
-    let results = json!({
-        "generated_at": generated_at,
-        "mode": mode,
-        "duration_seconds": since_start().round(),
-        "command": std::env::args().collect::<Vec<_>>().join(" "),
-        "machine": machine,
-        "load_average_at_end": finished_load,
-        "versions": versions,
+    let header = report::RunHeader::new(options, machine.clone(), versions);
+    let results = header.with(json!({
         "settings": {
             "clients": options.clients,
             "phase_seconds": options.phase.as_secs(),
@@ -44,19 +33,18 @@ pub fn write(
         "figures": measured.figures,
         "details": Value::Object(std::mem::take(&mut measured.details)),
         "phases": measured.phases.iter().map(|(t, n)| json!({"at_seconds": t, "phase": n})).collect::<Vec<_>>(),
-    });
+    }));
     report::write_json(&setup.out.join("latest.json"), &results)?;
     plots(&setup.out, &measured)?;
     let tables = tables(&measured, &machine);
-    let run = format!(
-        "Run of {generated_at} ({mode} mode, {} events, {} clients, {} s phases) on {} × {} ({} MiB), in {:.0} s.",
-        options.events,
-        options.clients,
-        options.phase.as_secs(),
-        machine["cores"],
-        machine["cpu_model"].as_str().unwrap_or(""),
-        machine["memory_mib"],
-        since_start(),
+    let run = header.line(
+        "Run",
+        &format!(
+            "{} events, {} clients, {} s phases",
+            options.events,
+            options.clients,
+            options.phase.as_secs()
+        ),
     );
     let markdown = format!("{run}\n\n{tables}");
     std::fs::write(setup.out.join("latest.md"), &markdown)?;

@@ -15,6 +15,7 @@ use crate::{
     cli::Options,
     hidden,
     load::Summary,
+    reads::http_reads,
     setup::Setup,
     system::{Bench, System},
     workload::Rng,
@@ -200,23 +201,6 @@ async fn propose(bench: &Bench, from: usize, to: usize) -> anyhow::Result<()> {
         i = end;
     }
     Ok(())
-}
-
-/// The bench's clients reading `url` back to back.
-async fn http_reads(bench: &Bench, url: &str) -> Summary {
-    let http = bench.http.clone();
-    let url = url.to_owned();
-    bench
-        .closed_loop(move |_, _| {
-            let (http, url) = (http.clone(), url.clone());
-            async move {
-                match http.get(&url).send().await {
-                    Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
-                    _ => false,
-                }
-            }
-        })
-        .await
 }
 
 /// The bench's clients running query-api's first find of the listing with

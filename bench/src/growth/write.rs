@@ -8,7 +8,7 @@ use super::{
     listings::{CACHE_OFF, Kind, Point},
     subjects::Step,
 };
-use crate::{cli::Options, load::Summary, plot, report, report::trim, setup::Setup, since_start};
+use crate::{cli::Options, load::Summary, plot, report, report::trim, setup::Setup};
 
 /// The target: p99 at the largest size at most this many times p99 at the smallest.
 const LISTING_GROWTH_TARGET: f64 = 2.0;
@@ -19,19 +19,8 @@ pub fn write(
     listings: &[Point],
     votes: &[Step],
 ) -> anyhow::Result<()> {
-    let machine = report::machine();
-    let generated_at = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    let mode = if options.quick { "quick" } else { "full" };
-    let results = json!({
-        "generated_at": generated_at,
-        "mode": mode,
-        "duration_seconds": since_start().round(),
-        "command": std::env::args().collect::<Vec<_>>().join(" "),
-        "machine": machine,
-        "load_average_at_end": report::load_average(),
-        "versions": setup.versions(),
+    let header = report::RunHeader::new(options, report::machine(), setup.versions());
+    let results = header.with(json!({
         "settings": {
             "clients": options.clients,
             "phase_seconds": options.phase.as_secs(),
@@ -39,7 +28,7 @@ pub fn write(
         },
         "listings": listings,
         "votes": votes,
-    });
+    }));
     report::write_json(&setup.out.join("growth.json"), &results)?;
     let series: Vec<(String, Vec<(f64, f64)>)> = Kind::ALL
         .iter()
@@ -61,14 +50,13 @@ pub fn write(
         "projects in the read model",
         &series,
     )?;
-    let run = format!(
-        "Growth run of {generated_at} ({mode} mode, {} clients, {} s phases) on {} × {} ({} MiB), in {:.0} s.",
-        options.clients,
-        options.phase.as_secs(),
-        machine["cores"],
-        machine["cpu_model"].as_str().unwrap_or(""),
-        machine["memory_mib"],
-        since_start(),
+    let run = header.line(
+        "Growth run",
+        &format!(
+            "{} clients, {} s phases",
+            options.clients,
+            options.phase.as_secs()
+        ),
     );
     let markdown = format!(
         "{run}\n\n{}\n{}\n{}",
