@@ -16,7 +16,7 @@ pub mod control;
 pub mod fence;
 pub mod flush;
 pub mod lease;
-mod memory;
+pub mod memory;
 pub mod parking;
 pub mod plan;
 pub mod position;

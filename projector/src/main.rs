@@ -13,8 +13,21 @@ const USAGE: &str = "usage:
 The commands talk to the running projector over NATS (FLOW_NATS_URL, FLOW_SUBJECT_PREFIX) and wait
 at most FLOW_CONTROL_TIMEOUT_MS (default one hour) for its answer.";
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    projector::memory::tune_allocator();
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(err) => {
+            eprintln!("projector: cannot start the async runtime: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let request = match args
         .iter()
