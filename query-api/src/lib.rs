@@ -81,7 +81,7 @@ impl Config {
             max_lag: config::parse_or("FLOW_MAX_LAG", 10_000u64)?,
             startup_timeout: config::startup_timeout()?,
             http: flow_http::protect::HttpConfig::from_env()?,
-            snapshots: SnapshotConfig::default(),
+            snapshots: SnapshotConfig::from_env()?,
             cache: CacheConfig::from_env()?,
         })
     }
@@ -168,7 +168,11 @@ impl App {
             model: Arc::new(std::sync::RwLock::new(model.clone())),
             position: position.clone(),
             consistency_wait: config.consistency_wait,
-            snapshots: Snapshots::new(config.snapshots),
+            snapshots: {
+                let snapshots = Snapshots::new(config.snapshots);
+                snapshots.register(&metrics);
+                snapshots
+            },
             verifier: Arc::new(Verifier::new(&config.auth)),
             cache: ResponseCache::new(config.cache, &metrics),
         };

@@ -377,6 +377,26 @@ pub async fn newest_page(
     })
 }
 
+/// The ranking of `sort` after `from` (from the top when `None`), frozen in
+/// turn with the first pages of the same listing asked for at the same time.
+async fn frozen(
+    model: &ReadModel,
+    snapshots: &Snapshots,
+    sort: Sort,
+    filter: &ProjectFilter,
+    from: Option<(i64, i64)>,
+) -> mongodb::error::Result<Arc<Snapshot>> {
+    let key = format!(
+        "{}\u{1e}{}\u{1e}{}\u{1e}{from:?}",
+        model.generation,
+        sort.key(),
+        filter.fingerprint()
+    );
+    snapshots
+        .in_turn(key, || freeze(model, snapshots, sort, filter, from))
+        .await
+}
+
 /// Freezes the ranking of `sort` after `from` (from the top when `None`).
 async fn freeze(
     model: &ReadModel,
@@ -420,7 +440,7 @@ async fn ranked_page(
 ) -> mongodb::error::Result<Page> {
     let fingerprint = filter.fingerprint();
     let (snapshot, start, fresh) = match cursor {
-        None => (freeze(model, snapshots, sort, filter, None).await?, 0, true),
+        None => (frozen(model, snapshots, sort, filter, None).await?, 0, true),
         Some(cursor) => {
             let kept = cursor.r.and_then(|id| snapshots.get(id)).filter(|s| {
                 s.sort == sort
@@ -436,7 +456,7 @@ async fn ranked_page(
                 // follows the last project shown.
                 None => {
                     let from = Some((cursor.k, cursor.s));
-                    (freeze(model, snapshots, sort, filter, from).await?, 0, true)
+                    (frozen(model, snapshots, sort, filter, from).await?, 0, true)
                 }
             }
         }

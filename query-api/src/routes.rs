@@ -15,7 +15,9 @@ use mongodb::bson::doc;
 use crate::{
     AppState, docs, internal,
     listing::{self, Cursor, ProjectFilter, Query, Sort},
-    params, threads,
+    params,
+    snapshots::SnapshotConfig,
+    threads,
     viewer::Viewer,
     views::{ProjectDetail, ProjectPage, ProjectSummary, TagCount},
 };
@@ -218,12 +220,22 @@ pub fn query_shapes() -> Vec<(String, &'static str, Query)> {
             shapes.push((
                 format!("projects {sort:?}{name} ranking"),
                 PROJECTS,
-                listing::ranking(sort, filter, None, 5_000),
+                listing::ranking(
+                    sort,
+                    filter,
+                    None,
+                    SnapshotConfig::default().max_per_snapshot,
+                ),
             ));
             shapes.push((
                 format!("projects {sort:?}{name} ranking after a key"),
                 PROJECTS,
-                listing::ranking(sort, filter, Some((3, 1_000)), 5_000),
+                listing::ranking(
+                    sort,
+                    filter,
+                    Some((3, 1_000)),
+                    SnapshotConfig::default().max_per_snapshot,
+                ),
             ));
         }
         shapes.push((

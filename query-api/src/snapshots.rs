@@ -1,13 +1,29 @@
 //! Frozen rankings of `sort=top` and `sort=active` listings: a small,
 //! bounded, in-memory cache with expiry. The listing module says how paging
 //! uses them.
+//!
+//! # Freezing in turn
+//!
+//! Freezing a ranking is one sorted find of up to
+//! [`SnapshotConfig::max_per_snapshot`] projects, the costliest read of
+//! query-api. First pages of the same listing asked for at once freeze in
+//! turn ([`Snapshots::in_turn`]): while one freeze runs, the others wait,
+//! and when it ends they all take the next one, which starts after every one
+//! of them asked. So a first page is never served a ranking older than its
+//! request (nor one taken before its consistency token was reached), and the
+//! store sees one freeze at a time per listing, however many readers ask.
 
 use std::{
     collections::{HashMap, VecDeque},
+    future::Future,
+    hash::{BuildHasher, RandomState},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
+use flow_http::metrics::Metrics;
+use flow_runtime::config;
+use prometheus_client::metrics::{counter::Counter, family::Family};
 use uuid::Uuid;
 
 use crate::sort::Sort;
@@ -15,13 +31,16 @@ use crate::sort::Sort;
 /// How many rankings query-api keeps, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SnapshotConfig {
-    /// A ranking is kept this long after its first page (default 15 minutes).
+    /// `FLOW_RANKING_TTL_MS`: a ranking is kept this long after its first
+    /// page (default 15 minutes).
     pub ttl: Duration,
-    /// At most this many projects are frozen per ranking (default 5 000);
-    /// paging beyond continues with a new ranking after the last key.
+    /// `FLOW_RANKING_SIZE`: at most this many projects are frozen per
+    /// ranking (default 1 000: 50 pages of 20); paging beyond continues with
+    /// a new ranking after the last key.
     pub max_per_snapshot: usize,
-    /// At most this many projects are kept over all rankings (default
-    /// 500 000, about 16 MB); the oldest rankings are dropped first.
+    /// `FLOW_RANKING_BUDGET`: at most this many projects are kept over all
+    /// rankings (default 500 000, about 16 MB); the oldest rankings are
+    /// dropped first.
     pub budget: usize,
 }
 
@@ -29,10 +48,36 @@ impl Default for SnapshotConfig {
     fn default() -> Self {
         Self {
             ttl: Duration::from_secs(15 * 60),
-            max_per_snapshot: 5_000,
+            max_per_snapshot: 1_000,
             budget: 500_000,
         }
     }
+}
+
+impl SnapshotConfig {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let default = Self::default();
+        let config = Self {
+            ttl: config::millis_or("FLOW_RANKING_TTL_MS", default.ttl.as_millis() as u64)?,
+            max_per_snapshot: config::parse_or("FLOW_RANKING_SIZE", default.max_per_snapshot)?,
+            budget: config::parse_or("FLOW_RANKING_BUDGET", default.budget)?,
+        };
+        anyhow::ensure!(
+            config.max_per_snapshot > 0,
+            "FLOW_RANKING_SIZE must be above 0"
+        );
+        Ok(config)
+    }
+}
+
+/// Freezes are taken in turn per listing; listings share these many turns.
+const TURNS: usize = 64;
+
+/// The last ranking frozen in one turn.
+struct Latest {
+    key: String,
+    started: Instant,
+    snapshot: Arc<Snapshot>,
 }
 
 /// One project of a frozen ranking, with its keys at the time of freezing.
@@ -100,6 +145,10 @@ impl Inner {
 pub struct Snapshots {
     config: SnapshotConfig,
     inner: Arc<Mutex<Inner>>,
+    turns: Arc<[tokio::sync::Mutex<Option<Latest>>]>,
+    hasher: RandomState,
+    /// First pages by how they got their ranking (`frozen`, `shared`).
+    rankings: Family<Vec<(&'static str, &'static str)>, Counter>,
 }
 
 impl Snapshots {
@@ -107,7 +156,58 @@ impl Snapshots {
         Self {
             config,
             inner: Arc::default(),
+            turns: (0..TURNS).map(|_| tokio::sync::Mutex::new(None)).collect(),
+            hasher: RandomState::new(),
+            rankings: Family::default(),
         }
+    }
+
+    /// Shows the counts of frozen and shared rankings in `/metrics`.
+    pub fn register(&self, metrics: &Metrics) {
+        metrics.register(
+            "rankings",
+            "Rankings of sort=top|active listings by how a page got one: frozen for it, or shared with pages that asked while it was being frozen (frozen, shared)",
+            self.rankings.clone(),
+        );
+    }
+
+    fn counted(&self, how: &'static str) {
+        self.rankings.get_or_create(&vec![("how", how)]).inc();
+    }
+
+    /// The ranking named `key`, frozen by `freeze` after this call began:
+    /// either by this call, or by one that asked for the same key at the same
+    /// time and shares it (see the module's "Freezing in turn").
+    pub async fn in_turn<E, F, Fut>(&self, key: String, freeze: F) -> Result<Arc<Snapshot>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Arc<Snapshot>, E>>,
+    {
+        let asked = Instant::now();
+        let turn = &self.turns[self.hasher.hash_one(&key) as usize % self.turns.len()];
+        let mut latest = turn.lock().await;
+        if let Some(shared) = latest
+            .as_ref()
+            .filter(|l| l.key == key && l.started >= asked)
+        {
+            self.counted("shared");
+            return Ok(shared.snapshot.clone());
+        }
+        let started = Instant::now();
+        let snapshot = freeze().await?;
+        self.counted("frozen");
+        *latest = Some(Latest {
+            key,
+            started,
+            snapshot: snapshot.clone(),
+        });
+        Ok(snapshot)
+    }
+
+    /// How many rankings were frozen, and how many first pages shared one.
+    pub fn counts(&self) -> (u64, u64) {
+        let get = |how| self.rankings.get_or_create(&vec![("how", how)]).get();
+        (get("frozen"), get("shared"))
     }
 
     pub fn config(&self) -> SnapshotConfig {
@@ -120,6 +220,10 @@ impl Snapshots {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
+        if inner.by_id.contains_key(&snapshot.id) {
+            // Kept already, by a page that shared it.
+            return;
+        }
         let now = Instant::now();
         while let Some(oldest) = inner.order.front().and_then(|id| inner.by_id.get(id))
             && now.duration_since(oldest.taken) >= self.config.ttl
@@ -191,6 +295,73 @@ mod tests {
         cache.keep(huge.clone());
         assert!(cache.get(huge.id).is_none(), "larger than the budget");
         assert_eq!(cache.len(), 20);
+    }
+
+    #[tokio::test]
+    async fn a_ranking_is_shared_only_by_pages_that_asked_before_it_was_frozen() {
+        let cache = Snapshots::new(SnapshotConfig::default());
+        let (started, is_started) = tokio::sync::oneshot::channel();
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let first = tokio::spawn({
+            let cache = cache.clone();
+            async move {
+                cache
+                    .in_turn("top".into(), || async move {
+                        let _ = started.send(());
+                        let _ = released.await;
+                        Ok::<_, ()>(snapshot(1))
+                    })
+                    .await
+            }
+        });
+        is_started.await.expect("the first freeze runs");
+        // Two more first pages ask while that freeze runs: it began before
+        // them, so neither may be served it.
+        let later = |n| {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                cache
+                    .in_turn("top".into(), || async move { Ok::<_, ()>(snapshot(n)) })
+                    .await
+            })
+        };
+        let (second, third) = (later(2), later(3));
+        let other = {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                cache
+                    .in_turn("active".into(), || async { Ok::<_, ()>(snapshot(4)) })
+                    .await
+            })
+        };
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        release.send(()).expect("the first freeze waits");
+        let first = first.await.expect("joined").expect("frozen");
+        let second = second.await.expect("joined").expect("frozen");
+        let third = third.await.expect("joined").expect("frozen");
+        let other = other.await.expect("joined").expect("frozen");
+        assert_eq!(first.entries.len(), 1);
+        assert_ne!(second.id, first.id, "frozen before the page asked");
+        assert_eq!(second.id, third.id, "asked at once: one freeze");
+        assert_eq!(other.entries.len(), 4, "another listing has its own");
+        // Asked after that freeze ended: a new one.
+        let fourth = cache
+            .in_turn("top".into(), || async { Ok::<_, ()>(snapshot(5)) })
+            .await
+            .expect("frozen");
+        assert_eq!(fourth.entries.len(), 5);
+        assert_eq!(cache.counts(), (4, 1));
+    }
+
+    #[test]
+    fn a_shared_ranking_is_kept_once() {
+        let cache = Snapshots::new(SnapshotConfig::default());
+        let a = snapshot(3);
+        cache.keep(a.clone());
+        cache.keep(a.clone());
+        assert_eq!(cache.len(), 3);
     }
 
     #[test]

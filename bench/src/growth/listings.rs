@@ -206,7 +206,8 @@ async fn propose(bench: &Bench, from: usize, to: usize) -> anyhow::Result<()> {
 /// The bench's clients running query-api's first find of the listing with
 /// the driver: a page of summaries by `created_seq` for `new`, a tag and a
 /// search; for `top`, the ranking query-api freezes for a first page (ids
-/// and keys of up to 5,001 projects, before the page's summaries by id).
+/// and keys of up to `FLOW_RANKING_SIZE` + 1 projects, 1,001 by default,
+/// before the page's summaries by id).
 async fn driver_reads(bench: &Bench, model: &ReadModel, kind: Kind) -> Summary {
     let projects = model.projects.clone();
     let documents = model.projects.clone_with_type::<Document>();

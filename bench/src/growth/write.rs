@@ -73,10 +73,12 @@ pub fn write(
 fn listings_table(points: &[Point]) -> String {
     let mut out = format!(
         "`GET /projects` (first page of 20), query-api started with `{}={}` (its response cache off: every read reaches the store); \
-         the driver runs query-api's first find of the same listing (for `sort=top`, the ranking of up to 5,001 projects it freezes):\n\n\
+         the driver runs query-api's first find of the same listing (for `sort=top`, the ranking of up to {} projects it freezes):\n\n\
          | projects | listing | matching | GET /s | p50 ms | p99 ms | errors | driver finds/s | driver p50 ms | driver p99 ms |\n\
          |---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-        CACHE_OFF.0, CACHE_OFF.1
+        CACHE_OFF.0,
+        CACHE_OFF.1,
+        query_api::snapshots::SnapshotConfig::default().max_per_snapshot + 1
     );
     for p in points {
         out.push_str(&format!(

@@ -354,6 +354,66 @@ async fn paging_continues_when_the_frozen_ranking_is_gone_or_used_up() {
     small.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn first_pages_asked_at_once_share_frozen_rankings_and_stay_right() {
+    // The response cache off: every first page reaches the ranking.
+    let system = System::start_with_query_config(|c| c.cache.staleness = Duration::ZERO).await;
+    let mut token = String::new();
+    for i in 0..12 {
+        token = propose(&system, "alice", &format!("p{i:02}"), "t", &[])
+            .await
+            .1;
+    }
+    let top = all_names(&system, "/projects?sort=top&limit=100", &token).await;
+    assert_eq!(top.len(), 12);
+    let counts = |metrics: String| {
+        let of = |how: &str| {
+            let label = format!("how=\"{how}\"");
+            metrics
+                .lines()
+                .find(|l| l.starts_with("flow_rankings_total{") && l.contains(&label))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        (of("frozen"), of("shared"))
+    };
+    let (frozen, shared) = counts(system.metrics(&system.query).await);
+    assert!(frozen >= 1.0, "a first page froze a ranking");
+    const AT_ONCE: usize = 24;
+    let pages: Vec<Reply> = stream::iter(0..AT_ONCE)
+        .map(|_| system.get("/projects?sort=top&limit=5"))
+        .buffer_unordered(AT_ONCE)
+        .collect()
+        .await;
+    for page in &pages {
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        let names: Vec<&str> = page.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|p| p["project_name"].as_str().expect("name"))
+            .collect();
+        assert_eq!(names, top[..5], "every first page is the listing's");
+        // Each continues in a ranking that is still kept.
+        let next = page.body["next_cursor"].as_str().expect("more pages");
+        let rest = system
+            .get(&format!("/projects?sort=top&limit=100&cursor={next}"))
+            .await;
+        assert_eq!(rest.status, StatusCode::OK);
+        assert_eq!(rest.body["items"].as_array().expect("items").len(), 7);
+    }
+    let (frozen_after, shared_after) = counts(system.metrics(&system.query).await);
+    // Every first page got a ranking one way or the other; later pages read
+    // the kept one.
+    assert_eq!(
+        (frozen_after - frozen) + (shared_after - shared),
+        AT_ONCE as f64,
+        "frozen {frozen_after}, shared {shared_after}"
+    );
+    system.stop().await;
+}
+
 /// The expectation, computed by hand:
 ///
 /// | project | proposed | tags | score | last activity |
