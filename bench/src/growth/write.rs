@@ -78,7 +78,7 @@ fn listings_table(points: &[Point]) -> String {
          |---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         CACHE_OFF.0,
         CACHE_OFF.1,
-        query_api::snapshots::SnapshotConfig::default().max_per_snapshot + 1
+        trim((query_api::snapshots::SnapshotConfig::default().max_per_snapshot + 1) as f64)
     );
     for p in points {
         out.push_str(&format!(
