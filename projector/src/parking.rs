@@ -206,6 +206,12 @@ pub async fn load_blocked(model: &ReadModel) -> anyhow::Result<Blocked> {
 /// event comes after later events), moving `seq` forward only.
 pub fn unguarded(mut write: Write) -> Write {
     write.filter.remove(field::SEQ);
+    if write.is_replacement() {
+        // As fields set, so that `seq` can move forward only.
+        let mut fields = std::mem::take(&mut write.update);
+        fields.remove(field::ID);
+        write.update = doc! {"$set": fields};
+    }
     let mut seq = None;
     let mut emptied = false;
     if let Ok(set) = write.update.get_document_mut("$set") {
@@ -251,6 +257,24 @@ mod tests {
             unguarded(write).update,
             doc! {"$max": {"last_activity_seq": 4_i64, "seq": 4_i64}}
         );
+    }
+
+    #[test]
+    fn an_unguarded_replacement_sets_its_fields_and_moves_seq_forward_only() {
+        let write = Write::guarded_upsert(
+            "votes",
+            "t.u".into(),
+            7,
+            doc! {"thread_id": "t", "direction": "up"},
+        );
+        assert!(write.is_replacement() && write.is_absolute());
+        let free = unguarded(write);
+        assert_eq!(free.filter, doc! {"_id": "t.u"});
+        assert_eq!(
+            free.update,
+            doc! {"$set": {"thread_id": "t", "direction": "up"}, "$max": {"seq": 7_i64}}
+        );
+        assert!(free.upsert);
     }
 
     #[test]

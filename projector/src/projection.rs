@@ -516,8 +516,9 @@ mod tests {
         );
         assert_eq!(
             writes[2].update,
-            doc! {"$set": {"thread_id": thread_id.to_string(), "voter": "bob", "direction": "down", "seq": 42_i64}}
+            doc! {"_id": VoteDoc::id(&thread_id.to_string(), "bob"), "thread_id": thread_id.to_string(), "voter": "bob", "direction": "down", "seq": 42_i64}
         );
+        assert!(writes[2].is_replacement());
         assert!(writes[2].upsert && writes[2].is_guarded_upsert());
         assert_eq!(
             writes[0].filter,
@@ -539,8 +540,8 @@ mod tests {
         assert_every_update_is_guarded(&writes, 42);
     }
 
-    /// Every non-creating statement: filter `{_id, seq: {$lt: seq}}` and `$set: {seq}`;
-    /// every creating one: `$setOnInsert` on `{_id}` only.
+    /// Every non-creating statement: filter `{_id, seq: {$lt: seq}}` and `$set: {seq}`
+    /// (a replacement: `seq` itself); every creating one: `$setOnInsert` on `{_id}` only.
     fn assert_every_update_is_guarded(writes: &[Write], seq: i64) {
         // A score computed again is absolute: it needs no guard.
         for write in writes.iter().filter(|w| w.collection != RESCORE) {
@@ -561,15 +562,12 @@ mod tests {
                     &doc! {"$lt": seq},
                     "{write:?}"
                 );
-                assert_eq!(
-                    write
-                        .update
-                        .get_document("$set")
-                        .expect("sets seq")
-                        .get_i64("seq"),
-                    Ok(seq),
-                    "{write:?}"
-                );
+                let sets = if write.is_replacement() {
+                    &write.update
+                } else {
+                    write.update.get_document("$set").expect("sets seq")
+                };
+                assert_eq!(sets.get_i64("seq"), Ok(seq), "{write:?}");
             }
         }
     }

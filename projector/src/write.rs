@@ -39,22 +39,31 @@ impl Write {
         }
     }
 
-    /// Sets the document's fields, creating it if needed, unless an event at
-    /// or after `seq` changed it yet: one statement for a document whose
-    /// fields all follow from its latest event. Where a newer document
-    /// exists the filter matches nothing and the insert it then tries is
-    /// refused as a duplicate key, which the sink takes as done.
+    /// Replaces the document with `fields` (its `_id` and `seq` added),
+    /// creating it if needed, unless an event at or after `seq` changed it
+    /// yet: one statement for a document whose fields all follow from its
+    /// latest event. Where a newer document exists the filter matches
+    /// nothing and the insert it then tries is refused as a duplicate key,
+    /// which the sink takes as done.
+    ///
+    /// A replacement, not a `$set`: the same outcome for such a document, and
+    /// the local store applies it in about half the time when the document
+    /// exists (it rewrites the document instead of merging fields into it).
+    /// The replacement names its `_id`, which MongoDB accepts when it is the
+    /// document's own and which the local store needs to insert it.
     pub(crate) fn guarded_upsert(
         collection: &'static str,
         id: String,
         seq: i64,
-        mut set: Document,
+        fields: Document,
     ) -> Self {
-        set.insert(field::SEQ, seq);
+        let mut document = doc! {field::ID: &id};
+        document.extend(fields);
+        document.insert(field::SEQ, seq);
         Self {
             collection,
             filter: doc! {field::ID: id, field::SEQ: {"$lt": seq}},
-            update: doc! {"$set": set},
+            update: document,
             upsert: true,
         }
     }
@@ -65,10 +74,15 @@ impl Write {
         self.upsert && self.filter.contains_key(field::SEQ)
     }
 
-    /// A guarded upsert that only sets fields: the last one of a document
-    /// says all of it, whatever the document holds.
+    /// Whether the update is a whole document rather than operators.
+    pub fn is_replacement(&self) -> bool {
+        !self.update.is_empty() && self.update.keys().all(|k| !k.starts_with('$'))
+    }
+
+    /// A guarded upsert that replaces the document or only sets fields: the
+    /// last one of a document says all of it, whatever the document holds.
     pub fn is_absolute(&self) -> bool {
-        self.is_guarded_upsert() && self.update.keys().eq(["$set"])
+        self.is_guarded_upsert() && (self.is_replacement() || self.update.keys().eq(["$set"]))
     }
 
     /// Creates the document unless it exists.
