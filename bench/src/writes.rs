@@ -55,7 +55,17 @@ struct AtRates {
     batch_ms: f64,
     /// At 10% of max.
     low: AtRate,
+    /// Between the two ([`SWEEP`]): where freshness stops keeping up.
+    sweep: Vec<AtRate>,
 }
+
+/// The shares of max writes between 50% and 10% at which freshness is also
+/// measured, highest first.
+const SWEEP: [(u32, &str); 3] = [
+    (40, "freshness_p99_at_40"),
+    (30, "freshness_p99_at_30"),
+    (20, "freshness_p99_at_20"),
+];
 
 async fn at_max(
     m: &mut Measured,
@@ -144,6 +154,22 @@ async fn at_rates(
         fresh.errors,
     );
     bench.settle(SETTLE).await?;
+    let mut sweep = Vec::with_capacity(SWEEP.len());
+    for (share, _) in SWEEP {
+        m.phase(&format!("writes at {share}%"));
+        let at = (max.ours.per_second * f64::from(share) / 100.0).max(1.0);
+        let point = freshness::votes_at(bench, votes, at).await;
+        say!(
+            "votes at {at:.0}/s: p99 {:.2} ms; freshness p50 {:.1} ms, p99 {:.1} ms over {} samples ({} not visible within the wait)",
+            point.writes.p99_ms,
+            point.fresh.p50_ms,
+            point.fresh.p99_ms,
+            point.fresh.ok,
+            point.fresh.errors,
+        );
+        sweep.push(point);
+        bench.settle(SETTLE).await?;
+    }
     m.phase("writes at 10%");
     let low_rate = (max.ours.per_second * 0.1).max(1.0);
     let low = freshness::votes_at(bench, votes, low_rate).await;
@@ -161,12 +187,14 @@ async fn at_rates(
         batch_events,
         batch_ms,
         low,
+        sweep,
     })
 }
 
 fn record(m: &mut Measured, clients: usize, max: &AtMax, rates: &AtRates) {
     m.figures.extend(max_figures(clients, max));
     m.figures.extend(rate_figures(rates));
+    m.figures.extend(sweep_figures(rates));
     let (half, low) = (&rates.half, &rates.low);
     let (rate, low_rate) = (half.rate, low.rate);
     m.curve(
@@ -188,7 +216,8 @@ fn record(m: &mut Measured, clients: usize, max: &AtMax, rates: &AtRates) {
     m.details.insert(
         "writes".into(),
         json!({"ours_closed_loop": max.ours, "ours_projector_paused": max.alone, "ours_half_open_loop": half.writes, "half_rate": rate, "raw_before": max.raw_before, "raw_after": max.raw_after, "relay": max.relay, "freshness": half.fresh,
-               "ours_low_open_loop": low.writes, "low_rate": low_rate, "freshness_low": low.fresh}),
+               "ours_low_open_loop": low.writes, "low_rate": low_rate, "freshness_low": low.fresh,
+               "sweep": rates.sweep.iter().zip(SWEEP).map(|(at, (share, _))| json!({"share_of_max": share, "rate": at.rate, "writes": at.writes, "freshness": at.fresh})).collect::<Vec<_>>()}),
     );
 }
 
@@ -287,6 +316,30 @@ fn rate_figures(rates: &AtRates) -> [Figure; 5] {
             low.fresh.p50_ms, low.writes.p99_ms, low.every
         )),
     ]
+}
+
+/// Freshness p99 between 50% and 10% of max: the rate up to which the
+/// projector keeps up, and the floor below it.
+fn sweep_figures(rates: &AtRates) -> Vec<Figure> {
+    SWEEP
+        .iter()
+        .zip(&rates.sweep)
+        .map(|((share, id), at)| {
+            Figure::new(
+                id,
+                format!(
+                    "freshness: p99 at {share}% of max writes ({:.0} votes/s)",
+                    at.rate
+                ),
+                "ms",
+                at.fresh.p99_ms,
+            )
+            .note(format!(
+                "no target: where the projector stops keeping up; p50 {:.1} ms; writes p99 {:.1} ms; {} not visible within the 2 s wait",
+                at.fresh.p50_ms, at.writes.p99_ms, at.fresh.errors
+            ))
+        })
+        .collect()
 }
 
 /// The bench's clients posting a vote's body to the relay, which publishes it
