@@ -25,7 +25,9 @@
 //!   project shown. Later pages take the next ids from the snapshot and read
 //!   those documents by `_id` (current counts, frozen order; a project that
 //!   no longer matches the filter, e.g. lost a tag, is left out). Projects
-//!   proposed after the first page are not part of that paging.
+//!   proposed after the first page are not part of that paging. First pages
+//!   of one listing asked for at once freeze in turn and share a ranking
+//!   taken after all of them asked ([`Snapshots::in_turn`]).
 //! - **Bounded**: the cache holds at most [`SnapshotConfig::budget`](crate::snapshots::SnapshotConfig::budget) ids over
 //!   all snapshots, drops the oldest first, and forgets a snapshot after
 //!   [`SnapshotConfig::ttl`](crate::snapshots::SnapshotConfig::ttl). The ids are stored as 16-byte UUIDs with two
