@@ -70,7 +70,9 @@ impl SnapshotConfig {
     }
 }
 
-/// Freezes are taken in turn per listing; listings share these many turns.
+/// Freezes are taken in turn per listing; listings share these many turns
+/// (by a hash of the key), so two listings in one turn also wait for each
+/// other's freezes: a bound on the memory kept, at the cost of a rare wait.
 const TURNS: usize = 64;
 
 /// The last ranking frozen in one turn.
