@@ -159,14 +159,19 @@ async fn every_service_has_health_readiness_and_metrics() {
     let before = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
     let token = system.propose("alice", "measured").await.token();
     system.get_after("/projects", &token).await;
+    // Freshness: when the last applied event was stored. The position is
+    // announced as soon as the documents are written and the batch counted
+    // just after, so the gauge may follow the read by a moment.
+    let gauge = "flow_projector_last_applied_event_timestamp_seconds{";
+    flow_testkit::eventually(
+        "the freshness gauge set",
+        std::time::Duration::from_secs(5),
+        || async { metric(&system.metrics(&projector).await, gauge).is_some_and(|v| v > 0.0) },
+    )
+    .await;
     let text = system.metrics(&projector).await;
     assert!(text.contains("flow_projector_position"), "{text}");
-    // Freshness: when the last applied event was stored.
-    let stored = metric(
-        &text,
-        "flow_projector_last_applied_event_timestamp_seconds{",
-    )
-    .expect("the freshness gauge");
+    let stored = metric(&text, gauge).expect("the freshness gauge");
     let after = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
     assert!(
         stored >= before - 1.0 && stored <= after + 1.0,
