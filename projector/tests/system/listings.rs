@@ -388,13 +388,7 @@ async fn first_pages_asked_at_once_share_frozen_rankings_and_stay_right() {
         .await;
     for page in &pages {
         assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
-        let names: Vec<&str> = page.body["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .map(|p| p["project_name"].as_str().expect("name"))
-            .collect();
-        assert_eq!(names, top[..5], "every first page is the listing's");
+        assert_eq!(names(page), top[..5], "every first page is the listing's");
         // Each continues in a ranking that is still kept.
         let next = page.body["next_cursor"].as_str().expect("more pages");
         let rest = system
